@@ -1,0 +1,43 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Both create .venv when it is missing and install everything the project needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TORCH_VERSION ?= 2.13.0
+ADULT  ?= ../shared/datasets/adult.csv
+
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+# torch goes in first: with no NVIDIA GPU the CPU build (on these machines a wheel on local disk);
+# `pip install .` afterwards finds torch already satisfied and never pulls a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+		echo "NVIDIA GPU found: installing torch $(TORCH_VERSION) (CUDA build)"; \
+		$(BIN)/pip install -q "torch==$(TORCH_VERSION)"; \
+	elif $(BIN)/pip install --dry-run --no-deps -q --report - "torch==$(TORCH_VERSION)" 2>/dev/null | grep -q '%2Bcpu\|+cpu'; then \
+		echo "No NVIDIA GPU: installing torch $(TORCH_VERSION) CPU build (found locally)"; \
+		$(BIN)/pip install -q "torch==$(TORCH_VERSION)"; \
+	else \
+		echo "No NVIDIA GPU: installing torch $(TORCH_VERSION) CPU build from the PyTorch CPU index"; \
+		$(BIN)/pip install -q "torch==$(TORCH_VERSION)" --index-url https://download.pytorch.org/whl/cpu; \
+	fi
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/synthgan demo --data $(ADULT) --out demo_output
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/tabular_vs_ctgan.py --data $(ADULT)
+
+clean:
+	rm -rf $(VENV) demo_output bench/work

@@ -1,0 +1,34 @@
+"""Every exception synthgan raises on purpose lives here.
+
+Each message names the file, column or field at fault and says what was expected.
+"""
+
+from __future__ import annotations
+
+
+class SynthganError(Exception):
+    """Base class of all synthgan errors."""
+
+
+class DataError(SynthganError, ValueError):
+    """The input data is unusable: missing or unreadable file, bad column, all-null column."""
+
+
+class SchemaError(SynthganError, ValueError):
+    """A schema is malformed, or does not match the data it is applied to."""
+
+
+class ConfigError(SynthganError, ValueError):
+    """A hyperparameter or configuration field has an invalid value."""
+
+
+class ConditionError(SynthganError, ValueError):
+    """A sampling condition names an unknown column or value."""
+
+
+class NotFittedError(SynthganError, RuntimeError):
+    """A model was used before `fit` (or `load`)."""
+
+
+class ModelFileError(SynthganError, OSError):
+    """A saved model folder is missing a file or holds an inconsistent one."""

@@ -1,0 +1,1 @@
+"""nn.Modules only, one file per modality."""

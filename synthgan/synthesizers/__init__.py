@@ -1,0 +1,5 @@
+"""The public synthesizers."""
+
+from synthgan.synthesizers.tabular import TabularGAN, TabularGANConfig
+
+__all__ = ["TabularGAN", "TabularGANConfig"]

@@ -1,0 +1,310 @@
+"""TabularGAN: a conditional WGAN-GP for mixed-type tables (CTGAN's ideas, built to be fast).
+
+Example
+-------
+>>> gan = TabularGAN(epochs=50, random_state=0).fit(df, discrete_columns=["sex", "income"])
+>>> rich = gan.sample(5000, conditions={"income": ">50K"})   # 5,000 rows, all ">50K"
+>>> gan.save("models/adult"); TabularGAN.load("models/adult").sample(10, random_state=1)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthgan.errors import ConditionError, ConfigError, DataError, NotFittedError
+from synthgan.models.common import build_seeded
+from synthgan.models.tabular import TabularCritic, TabularGenerator
+from synthgan.schema import ColumnKind, Schema, infer_schema
+from synthgan.synthesizers import persistence as io
+from synthgan.synthesizers.conditions import ConditionSampler
+from synthgan.synthesizers.spans import SpanOps
+from synthgan.synthesizers.tabular_problem import TabularProblem
+from synthgan.train.device import resolve_device
+from synthgan.train.loop import AdversarialTrainer, TrainConfig, recalibrate_batchnorm
+from synthgan.transform.table import Encoded, TableTransformer
+
+MIN_ROWS = 10
+_SAMPLE_CHUNK = 8192
+
+
+@dataclass
+class TabularGANConfig:
+    """Hyperparameters of :class:`TabularGAN` (validated in ``fit``)."""
+
+    epochs: int = 300
+    batch_size: int = 500
+    noise_dim: int = 128
+    generator_dim: tuple[int, ...] = (256, 256)
+    discriminator_dim: tuple[int, ...] = (256, 256)
+    pac: int = 10
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    d_steps: int = 1
+    gp_weight: float = 10.0
+    gp_fraction: float = 0.5
+    dropout: float = 0.5
+    tau: float = 0.2
+    ema_decay: float = 0.995
+    max_categories: int = 100
+    max_modes: int = 10
+    gmm_samples: int = 5000
+    clip: bool = True
+    joint_condition_prob: float = 0.5
+    random_state: int | None = None
+    device: str = "auto"
+    verbose: bool = False
+
+    def validate(self) -> None:
+        positive_ints = ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
+                         "gmm_samples")
+        for name in positive_ints:
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {v!r}")
+        if self.batch_size < 2:
+            raise ConfigError(f"batch_size: expected at least 2, got {self.batch_size}")
+        if self.max_categories < 2:
+            raise ConfigError(f"max_categories: expected at least 2, got {self.max_categories}")
+        for name in ("lr_g", "lr_d", "tau"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+        for name in ("dropout", "ema_decay", "joint_condition_prob"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name}: expected a number in [0, 1), got {getattr(self, name)!r}")
+        if not 0.0 < self.gp_fraction <= 1.0:
+            raise ConfigError(f"gp_fraction: expected a number in (0, 1], got {self.gp_fraction!r}")
+        if self.gp_weight < 0:
+            raise ConfigError(f"gp_weight: expected >= 0, got {self.gp_weight}")
+        for name in ("generator_dim", "discriminator_dim"):
+            dims = getattr(self, name)
+            if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
+                raise ConfigError(f"{name}: expected a non-empty sequence of positive integers, got {dims!r}")
+        if self.random_state is not None and (not isinstance(self.random_state, (int, np.integer))
+                                              or self.random_state < 0):
+            raise ConfigError(f"random_state: expected None or a non-negative integer, got {self.random_state!r}")
+        resolve_device(self.device)
+
+
+class TabularGAN:
+    """Conditional GAN for tables with continuous, integer, categorical, boolean and datetime columns.
+
+    Parameters are those of :class:`TabularGANConfig`; the constructor only stores them.
+    Learned state ends in ``_``.
+    """
+
+    def __init__(self, **hyperparameters: Any) -> None:
+        known = set(TabularGANConfig.__dataclass_fields__)
+        unknown = sorted(set(hyperparameters) - known)
+        if unknown:
+            raise ConfigError(f"unknown hyperparameter(s) {unknown}; expected some of {sorted(known)}")
+        for k, v in hyperparameters.items():
+            if k in ("generator_dim", "discriminator_dim") and isinstance(v, list):
+                hyperparameters[k] = tuple(v)
+        self.config = TabularGANConfig(**hyperparameters)
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in asdict(self.config).items() if v != getattr(TabularGANConfig(), k)}
+        return f"TabularGAN({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, discrete_columns: Iterable[str] | None = None,
+            schema: Schema | None = None) -> "TabularGAN":
+        """Learn the joint distribution of ``data``.
+
+        Parameters
+        ----------
+        data : DataFrame
+            The real rows.
+        discrete_columns : iterable of str, optional
+            Columns to treat as categorical; inferred from dtypes and values when not given.
+        schema : Schema, optional
+            A full schema (e.g. from :func:`synthgan.ingest.read_table`); overrides inference.
+
+        Returns
+        -------
+        TabularGAN
+            ``self``, fitted.
+        """
+        cfg = self.config
+        cfg.validate()
+        schema = self._check_data(data, discrete_columns, schema)
+        seed = cfg.random_state if cfg.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
+        seq = np.random.SeedSequence(seed)
+        s_transform, s_sampler, s_init, s_train, s_sample = seq.spawn(5)
+        device = resolve_device(cfg.device)
+        t0 = time.perf_counter()
+        transformer = TableTransformer(cfg.max_categories, cfg.max_modes, cfg.gmm_samples, cfg.clip)
+        transformer.fit(data, schema, np.random.default_rng(s_transform))
+        self.transformer_seconds_ = time.perf_counter() - t0
+        encoded = transformer.transform(data, np.random.default_rng(s_transform.spawn(1)[0]))
+        self.transformer_, self.schema_, self.seed_, self.device_ = transformer, schema, seed, device
+        self.sampler_ = self._make_sampler(transformer)
+        batch, pac = _adapt_batch(len(data), cfg.batch_size, cfg.pac)
+        self.batch_size_, self.pac_ = batch, pac
+        self._build_networks(_torch_gen(s_init, torch.device("cpu")))
+        self._train(encoded, np.random.default_rng(s_train), _torch_gen(s_train, device))
+        self._sample_seq_ = s_sample
+        self.fingerprint_ = io.fingerprint_frame(data)
+        self.n_rows_ = len(data)
+        return self
+
+    def _check_data(self, data: pd.DataFrame, discrete_columns, schema: Schema | None) -> Schema:
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"fit expects a pandas DataFrame, got {type(data).__name__}")
+        dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        if dup:
+            raise DataError(f"data has duplicate column names {dup}")
+        if len(data) < MIN_ROWS:
+            raise DataError(f"data has {len(data)} rows; TabularGAN needs at least {MIN_ROWS}")
+        empty = [str(c) for c in data.columns if data[c].isna().all()]
+        if empty:
+            raise DataError(f"column(s) {empty} are entirely null; drop them or fill them")
+        if discrete_columns is not None:
+            discrete_columns = [discrete_columns] if isinstance(discrete_columns, str) else list(discrete_columns)
+            absent = [c for c in discrete_columns if c not in data.columns]
+            if absent:
+                raise DataError(f"discrete column(s) {absent} are not in the data; columns are {list(data.columns)}")
+        if schema is None:
+            schema = infer_schema(data, discrete_columns=discrete_columns)
+        elif discrete_columns is not None:
+            raise ConfigError("pass either discrete_columns or schema, not both")
+        if not [c for c in schema.columns if c.kind is not ColumnKind.ID]:
+            raise DataError("no column to learn: every column is an identifier")
+        return schema
+
+    def _make_sampler(self, transformer: TableTransformer) -> ConditionSampler:
+        layout = transformer.layout_
+        freqs = [np.asarray(transformer.discrete_[c].frequencies) for c in layout.cond_columns]
+        return ConditionSampler(layout.cond_sizes, freqs, self.config.joint_condition_prob)
+
+    def _build_networks(self, init_gen: torch.Generator) -> None:
+        cfg, layout = self.config, self.transformer_.layout_
+        self.generator_ = build_seeded(
+            lambda: TabularGenerator(cfg.noise_dim, layout.cond_dim, layout.dim, cfg.generator_dim),
+            init_gen, self.device_)
+        self._critic = build_seeded(
+            lambda: TabularCritic(layout.dim + layout.cond_dim, self.pac_, cfg.discriminator_dim, cfg.dropout),
+            init_gen, self.device_)
+
+    def _train(self, encoded: Encoded, np_rng: np.random.Generator, torch_rng: torch.Generator) -> None:
+        cfg, layout = self.config, self.transformer_.layout_
+        self._ops = SpanOps(layout, self.device_)
+        problem = TabularProblem(encoded, layout.cond_spans, self._ops, self.sampler_, self.batch_size_,
+                                 cfg.noise_dim, cfg.tau, np_rng, torch_rng)
+        self._critic.set_generator(torch_rng)
+        tc = TrainConfig(epochs=cfg.epochs, steps_per_epoch=max(len(encoded) // self.batch_size_, 1),
+                         lr_g=cfg.lr_g, lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight,
+                         gp_fraction=cfg.gp_fraction,
+                         pac=self.pac_, ema_decay=cfg.ema_decay, verbose=cfg.verbose)
+        trainer = AdversarialTrainer(self.generator_, self._critic, problem, tc, self.device_, torch_rng)
+        t0 = time.perf_counter()
+        self.history_ = trainer.fit()
+        recalibrate_batchnorm(trainer.ema, problem.calibration_inputs(20))
+        self.train_seconds_ = time.perf_counter() - t0
+        self.generator_ = trainer.ema
+        self._critic.set_generator(None)
+
+    # --------------------------------------------------------------- sample
+    def sample(self, n: int, conditions: Mapping[str, Any] | None = None,
+               random_state: int | None = None) -> pd.DataFrame:
+        """Generate ``n`` rows with the real columns and dtypes.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (exactly this many are returned).
+        conditions : mapping, optional
+            Discrete column -> value. Every returned row holds these values; the other columns
+            come from the conditional generator given them.
+        random_state : int, optional
+            Seed of this call; the same seed gives the same rows. Without one, successive calls
+            continue one random stream seeded at fit.
+        """
+        self._check_fitted()
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise ConfigError(f"n: expected a non-negative integer, got {n!r}")
+        fixed = self._condition_codes(conditions or {})
+        seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
+        np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
+        parts = [self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, i)
+                 for i in range(0, n, _SAMPLE_CHUNK)] or [self._sample_chunk(0, fixed, np_rng, torch_rng, 0)]
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        for col, value in (conditions or {}).items():
+            out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
+        return out
+
+    @torch.no_grad()
+    def _sample_chunk(self, n: int, fixed: dict[int, int], np_rng, torch_rng, id_start: int) -> pd.DataFrame:
+        codes, mask = self.sampler_.sample_free(n, np_rng)
+        if fixed:
+            mask[:] = False
+            for j, code in fixed.items():
+                codes[:, j], mask[:, j] = code, True
+        cond = torch.as_tensor(self.sampler_.vector(codes, mask), device=self.device_)
+        noise = torch.randn((n, self.config.noise_dim), generator=torch_rng, device=self.device_)
+        raw = self.generator_(noise, cond).float() if n else torch.zeros((0, self._ops.dim), device=self.device_)
+        alphas, span_codes = self._ops.decode(raw, torch_rng)
+        span_codes = span_codes.cpu().numpy()
+        layout = self.transformer_.layout_
+        for j, code in fixed.items():  # the conditioned spans hold exactly the condition
+            span_codes[:, layout.cond_spans[j]] = code
+        return self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start)
+
+    def _condition_codes(self, conditions: Mapping[str, Any]) -> dict[int, int]:
+        if not isinstance(conditions, Mapping):
+            raise ConditionError(f"conditions: expected a mapping of column -> value, got {type(conditions).__name__}")
+        cols = list(self.transformer_.layout_.cond_columns)
+        fixed = {}
+        for col, value in conditions.items():
+            if col not in cols:
+                kind = next((c.kind.value for c in self.schema_.columns if c.name == col), None)
+                why = f"it is {kind}" if kind else "it is not a column of the data"
+                raise ConditionError(f"cannot condition on {col!r}: {why}; conditions work on the discrete "
+                                     f"columns {cols}")
+            code = self.transformer_.discrete_[col].code_of(value)
+            if code is None:
+                enc = self.transformer_.discrete_[col]
+                valid = enc.levels + enc.rare_values
+                shown = ", ".join(repr(v) for v in valid[:30]) + (f", ... ({len(valid)} in all)" if len(valid) > 30 else "")
+                raise ConditionError(f"unknown value {value!r} for column {col!r}; valid values are: {shown}")
+            fixed[cols.index(col)] = code
+        return fixed
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise NotFittedError("this TabularGAN is not fitted: call fit(data) or TabularGAN.load(folder) first")
+
+    # ---------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> Path:
+        """Write the model folder (atomically): weights, config, transformer, schema, manifest, losses."""
+        from synthgan.synthesizers.tabular_io import save_model
+        self._check_fitted()
+        return save_model(self, Path(directory))
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "auto") -> "TabularGAN":
+        """Load a folder written by :meth:`save`; a model trained on a GPU loads on a CPU."""
+        from synthgan.synthesizers.tabular_io import load_model
+        return load_model(cls, Path(directory), device)
+
+
+def _adapt_batch(n_rows: int, batch_size: int, pac: int) -> tuple[int, int]:
+    """A batch no larger than the data and divisible by the pack size (packing off for tiny data)."""
+    batch = min(batch_size, n_rows)
+    if batch < 2 * pac:
+        pac = 1
+    batch = max(2, batch // pac * pac)
+    return batch, pac
+
+
+def _torch_gen(seq: np.random.SeedSequence, device: torch.device) -> torch.Generator:
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seq.generate_state(1, dtype=np.uint64)[0] % (2**63)))
+    return g

@@ -1,0 +1,76 @@
+"""Save and load a :class:`TabularGAN` folder; no pickle anywhere."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from synthgan.errors import ModelFileError
+from synthgan.schema import Schema
+from synthgan.synthesizers import persistence as io
+from synthgan.synthesizers.spans import SpanOps
+from synthgan.train.device import resolve_device
+from synthgan.transform.table import TableTransformer
+
+FORMAT = "synthgan.tabular/1"
+
+
+def save_model(gan, directory: Path) -> Path:
+    with io.AtomicFolder(directory) as tmp:
+        io.save_weights(tmp / "generator.safetensors", gan.generator_.state_dict())
+        io.write_json(tmp / "config.json", {
+            "format": FORMAT, "hyperparameters": asdict(gan.config), "seed": gan.seed_,
+            "batch_size": gan.batch_size_, "pac": gan.pac_, "trained_on": gan.device_.type})
+        io.write_json(tmp / "transformer.json", gan.transformer_.to_state())
+        (tmp / "schema.json").write_text(gan.schema_.to_json() + "\n")
+        with (tmp / "losses.jsonl").open("w") as fh:
+            fh.writelines(json.dumps(r) + "\n" for r in gan.history_)
+        last = gan.history_[-1] if gan.history_ else {}
+        io.write_json(tmp / "manifest.json", {
+            "format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "library_versions": io.library_versions(), "seed": gan.seed_,
+            "data": {"fingerprint": gan.fingerprint_, "rows": gan.n_rows_, "columns": gan.schema_.names},
+            "metrics": {"transformer_seconds": round(gan.transformer_seconds_, 4),
+                        "train_seconds": round(gan.train_seconds_, 4), "epochs": len(gan.history_),
+                        "final_losses": {k: v for k, v in last.items() if k.startswith("loss")}},
+            "files": ["generator.safetensors", "config.json", "transformer.json", "schema.json", "losses.jsonl"]})
+    return directory
+
+
+def load_model(cls, directory: Path, device: str):
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory}: not a model folder (it does not exist or is a file)")
+    cfg = io.read_json(directory / "config.json")
+    if cfg.get("format") != FORMAT:
+        raise ModelFileError(f"{directory / 'config.json'}: format {cfg.get('format')!r}, expected {FORMAT!r}")
+    hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__)
+          if f.name in cfg["hyperparameters"]}
+    hp["device"] = device
+    gan = cls(**hp)
+    gan.device_ = resolve_device(device)
+    gan.seed_, gan.batch_size_, gan.pac_ = cfg["seed"], cfg["batch_size"], cfg["pac"]
+    gan.transformer_ = TableTransformer.from_state(io.read_json(directory / "transformer.json"))
+    gan.schema_ = Schema.from_json((directory / "schema.json").read_text())
+    gan.sampler_ = gan._make_sampler(gan.transformer_)
+    manifest = io.read_json(directory / "manifest.json")
+    gan.fingerprint_, gan.n_rows_ = manifest["data"]["fingerprint"], manifest["data"]["rows"]
+    gan.transformer_seconds_ = manifest["metrics"]["transformer_seconds"]
+    gan.train_seconds_ = manifest["metrics"]["train_seconds"]
+    import torch  # local: keep module import light for the CLI's --help
+    gan._build_networks(torch.Generator().manual_seed(0))  # weights are overwritten just below
+    state = io.load_weights(directory / "generator.safetensors", gan.device_)
+    try:
+        gan.generator_.load_state_dict(state)
+    except RuntimeError as e:
+        raise ModelFileError(f"{directory / 'generator.safetensors'}: does not match config.json ({e})") from None
+    gan.generator_.eval().requires_grad_(False)
+    del gan._critic
+    gan._ops = SpanOps(gan.transformer_.layout_, gan.device_)
+    log = directory / "losses.jsonl"
+    gan.history_ = [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
+    gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(5)[4]
+    return gan

@@ -1,0 +1,60 @@
+"""The tabular half of a GAN fit: real batches by training-by-sampling, activations, condition loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from synthgan.synthesizers.conditions import ConditionSampler
+from synthgan.synthesizers.spans import SpanOps
+from synthgan.train.loop import Batch
+from synthgan.transform.table import Encoded
+
+
+class TabularProblem:
+    """Implements :class:`~synthgan.train.loop.GANProblem` for encoded tables.
+
+    The encoded table stays compact on the device (alphas float32, codes int64); dense one-hot
+    rows are built per batch.
+    """
+
+    def __init__(self, encoded: Encoded, cond_span_index: np.ndarray, ops: SpanOps, sampler: ConditionSampler,
+                 batch_size: int, noise_dim: int, tau: float, np_rng: np.random.Generator,
+                 torch_rng: torch.Generator) -> None:
+        dev = ops.device
+        self.ops, self.sampler, self.batch_size, self.noise_dim, self.tau = ops, sampler, batch_size, noise_dim, tau
+        self.np_rng, self.rng = np_rng, torch_rng
+        self.alphas = torch.as_tensor(encoded.alphas, device=dev)
+        self.codes = torch.as_tensor(encoded.codes, device=dev)
+        self.cond_codes_np = np.ascontiguousarray(encoded.codes[:, cond_span_index])
+        sampler.index_rows(self.cond_codes_np)
+
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn((n, self.noise_dim), generator=self.rng, device=self.ops.device)
+
+    def real_batch(self) -> Batch:
+        rows, codes, mask = self.sampler.sample_train(self.batch_size, self.np_rng, self.cond_codes_np)
+        dev = self.ops.device
+        idx = torch.as_tensor(rows, device=dev)
+        real = self.ops.dense(self.alphas[idx], self.codes[idx])
+        cond = torch.as_tensor(self.sampler.vector(codes, mask), device=dev)
+        return Batch(real, cond, (torch.as_tensor(codes, device=dev), torch.as_tensor(mask, device=dev)))
+
+    def generate(self, generator: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        raw = generator(self.noise(batch.cond.shape[0]), batch.cond)
+        return self.ops.activate(raw, self.tau, self.rng), raw
+
+    def generator_loss(self, raw: torch.Tensor, batch: Batch) -> torch.Tensor:
+        codes, mask = batch.extra
+        return self.ops.condition_nll(raw.float(), codes, mask.float())
+
+    def critic_input(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        return torch.cat([rows, cond.to(rows.dtype)], dim=1)
+
+    def calibration_inputs(self, n_batches: int):
+        """Inputs (noise, cond) for BatchNorm re-estimation, with conditions as at sampling time."""
+        for _ in range(n_batches):
+            codes, mask = self.sampler.sample_free(self.batch_size, self.np_rng)
+            cond = torch.as_tensor(self.sampler.vector(codes, mask), device=self.ops.device)
+            yield self.noise(self.batch_size), cond

@@ -1,0 +1,323 @@
+"""The reversible encoding of a whole table into what a GAN reads and writes.
+
+Each modelled column becomes one or more *spans* of the encoded row:
+
+- numeric (continuous, integer, datetime): a ``tanh`` span (alpha), a ``softmax`` span (mode),
+  and, when the column has nulls, a 2-way ``softmax`` null indicator;
+- discrete (categorical, boolean): one ``softmax`` span of its codes (nulls are a code).
+
+Identifier columns are not learned: fresh unique identifiers are generated on output.
+The encoded data is kept compact, as float32 alphas and int64 codes; the dense one-hot row is
+built per batch (see :class:`Layout`), so memory grows with rows x columns, not rows x levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from synthgan.errors import SchemaError
+from synthgan.schema import ColumnKind, Schema
+from synthgan.transform.categorical import CategoryEncoder
+from synthgan.transform.numeric import ModeNormalizer
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Positions of the spans in a dense encoded row of width ``dim``.
+
+    ``tanh_pos`` (n_tanh,) are the columns of the alphas; softmax span ``j`` covers
+    ``[soft_offsets[j], soft_offsets[j] + soft_sizes[j])``. ``cond_spans`` are the softmax spans
+    of the discrete columns (``cond_columns``), which the generator can be conditioned on.
+    """
+
+    dim: int
+    tanh_pos: np.ndarray
+    soft_offsets: np.ndarray
+    soft_sizes: np.ndarray
+    cond_spans: np.ndarray
+    cond_columns: tuple[str, ...]
+
+    @property
+    def cond_sizes(self) -> np.ndarray:
+        return self.soft_sizes[self.cond_spans]
+
+    @property
+    def cond_dim(self) -> int:
+        return int(self.cond_sizes.sum())
+
+    def span_ids(self) -> np.ndarray:
+        """For each dense column, the softmax span it belongs to, or -1 for a tanh column."""
+        ids = np.full(self.dim, -1, dtype=np.int64)
+        for j, (o, k) in enumerate(zip(self.soft_offsets, self.soft_sizes)):
+            ids[o:o + k] = j
+        return ids
+
+
+@dataclass
+class Encoded:
+    """A table encoded compactly: alphas (n, n_tanh) float32 and codes (n, n_soft) int64."""
+
+    alphas: np.ndarray
+    codes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def dense(self, layout: Layout) -> np.ndarray:
+        """The dense one-hot encoding, shape (n, layout.dim), float32."""
+        out = np.zeros((len(self), layout.dim), dtype=np.float32)
+        out[:, layout.tanh_pos] = self.alphas
+        rows = np.arange(len(self))[:, None]
+        out[rows, layout.soft_offsets[None, :] + self.codes] = 1.0
+        return out
+
+
+def span_argmax(dense: np.ndarray, layout: Layout) -> np.ndarray:
+    """Per softmax span, the index of the largest entry: (n, n_soft) int64, no Python loop over rows."""
+    max_k = int(layout.soft_sizes.max()) if len(layout.soft_sizes) else 0
+    pad_col = dense.shape[1]
+    idx = layout.soft_offsets[:, None] + np.arange(max_k)[None, :]
+    idx = np.where(np.arange(max_k)[None, :] < layout.soft_sizes[:, None], idx, pad_col)
+    ext = np.concatenate([dense, np.full((len(dense), 1), -np.inf, dtype=dense.dtype)], axis=1)
+    return np.argmax(ext[:, idx], axis=2).astype(np.int64)
+
+
+@dataclass
+class _NumericColumn:
+    name: str
+    kind: ColumnKind
+    normalizer: ModeNormalizer
+    minimum: float
+    maximum: float
+    null_rate: float
+    step: float = 0.0  # datetimes: the coarsest unit all real values are multiples of (seconds)
+
+
+@dataclass
+class TableTransformer:
+    """Fit on a DataFrame and its Schema; encode to :class:`Encoded` and decode back.
+
+    Parameters
+    ----------
+    max_categories : int
+        One-hot levels kept per discrete column; rarer levels share one code.
+    max_modes : int
+        Upper bound on mixture modes per numeric column.
+    gmm_samples : int
+        Rows subsampled to fit each mixture.
+    clip : bool
+        Keep decoded numbers within the real minimum and maximum.
+    """
+
+    max_categories: int = 100
+    max_modes: int = 10
+    gmm_samples: int = 5000
+    clip: bool = True
+    schema_: Schema | None = field(default=None, init=False)
+    numeric_: dict[str, _NumericColumn] = field(default_factory=dict, init=False)
+    discrete_: dict[str, CategoryEncoder] = field(default_factory=dict, init=False)
+    layout_: Layout | None = field(default=None, init=False)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, df: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> "TableTransformer":
+        missing = [c for c in schema.names if c not in df.columns]
+        if missing:
+            raise SchemaError(f"columns {missing} of the schema are not in the data")
+        self.schema_ = schema
+        for spec in schema.columns:
+            s = df[spec.name]
+            if spec.kind.is_discrete:
+                self.discrete_[spec.name] = CategoryEncoder.fit(s, self.max_categories)
+            elif spec.kind.is_numeric:
+                v = _as_float(s, spec.kind)
+                present = v[~np.isnan(v)]
+                self.numeric_[spec.name] = _NumericColumn(
+                    spec.name, spec.kind,
+                    ModeNormalizer.fit(present, rng, self.max_modes, self.gmm_samples),
+                    float(present.min()), float(present.max()), float(np.isnan(v).mean()),
+                    _time_step(present) if spec.kind is ColumnKind.DATETIME else 0.0)
+        self.layout_ = self._build_layout()
+        return self
+
+    def _build_layout(self) -> Layout:
+        tanh_pos, soft_off, soft_size, cond_spans, cond_cols = [], [], [], [], []
+        pos = 0
+        for spec in self.modelled_columns():
+            if spec.name in self.numeric_:
+                col = self.numeric_[spec.name]
+                tanh_pos.append(pos)
+                soft_off.append(pos + 1)
+                soft_size.append(col.normalizer.n_modes)
+                pos += 1 + col.normalizer.n_modes
+                if col.null_rate > 0:
+                    soft_off.append(pos)
+                    soft_size.append(2)
+                    pos += 2
+            else:
+                enc = self.discrete_[spec.name]
+                cond_spans.append(len(soft_off))
+                cond_cols.append(spec.name)
+                soft_off.append(pos)
+                soft_size.append(enc.n_codes)
+                pos += enc.n_codes
+        as_int = lambda xs: np.asarray(xs, dtype=np.int64)  # noqa: E731
+        return Layout(pos, as_int(tanh_pos), as_int(soft_off), as_int(soft_size), as_int(cond_spans),
+                      tuple(cond_cols))
+
+    def modelled_columns(self):
+        return [c for c in self._schema().columns if c.kind is not ColumnKind.ID]
+
+    def _schema(self) -> Schema:
+        if self.schema_ is None:
+            raise SchemaError("the transformer is not fitted")
+        return self.schema_
+
+    # ------------------------------------------------------------ transform
+    def transform(self, df: pd.DataFrame, rng: np.random.Generator) -> Encoded:
+        """Encode ``df`` (which must hold every schema column)."""
+        alphas, codes = [], []
+        for spec in self.modelled_columns():
+            if spec.name not in df.columns:
+                raise SchemaError(f"column {spec.name!r} is missing from the data to encode")
+            s = df[spec.name]
+            if spec.name in self.numeric_:
+                col = self.numeric_[spec.name]
+                v = _as_float(s, spec.kind)
+                nulls = np.isnan(v)
+                if nulls.any():  # nulls get a plausible value; the null indicator carries them
+                    v = v.copy()
+                    v[nulls] = rng.choice(v[~nulls], size=int(nulls.sum())) if (~nulls).any() else col.minimum
+                a, m = col.normalizer.transform(v, rng)
+                alphas.append(a)
+                codes.append(m)
+                if col.null_rate > 0:
+                    codes.append(nulls.astype(np.int64))
+            else:
+                c = self.discrete_[spec.name].transform(s)
+                unknown = c < 0
+                if unknown.any():
+                    bad = s[unknown].unique()[:5].tolist()
+                    raise SchemaError(f"column {spec.name!r} holds values unseen in fit: {bad}")
+                codes.append(c)
+        n = len(df)
+        stack = lambda xs, dt: np.stack(xs, axis=1).astype(dt) if xs else np.zeros((n, 0), dt)  # noqa: E731
+        return Encoded(stack(alphas, np.float32), stack(codes, np.int64))
+
+    # ---------------------------------------------------------------- inverse
+    def inverse_transform(self, encoded: Encoded, rng: np.random.Generator, id_start: int = 0) -> pd.DataFrame:
+        """Decode to a DataFrame with the schema's columns, in order, with their dtypes."""
+        schema = self._schema()
+        out: dict[str, pd.Series] = {}
+        a_i = c_i = 0
+        n = len(encoded)
+        for spec in schema.columns:
+            if spec.kind is ColumnKind.ID:
+                out[spec.name] = _fresh_ids(spec.dtype, n, id_start)
+                continue
+            if spec.name in self.numeric_:
+                col = self.numeric_[spec.name]
+                v = col.normalizer.inverse(encoded.alphas[:, a_i], encoded.codes[:, c_i])
+                a_i += 1
+                c_i += 1
+                if self.clip:
+                    v = np.clip(v, col.minimum, col.maximum)
+                if col.step:
+                    v = np.round(v / col.step) * col.step
+                elif col.kind is not ColumnKind.CONTINUOUS:
+                    v = np.round(v)
+                if col.null_rate > 0:
+                    v = np.where(encoded.codes[:, c_i] == 1, np.nan, v)
+                    c_i += 1
+                out[spec.name] = _from_float(v, spec.kind, spec.dtype)
+            else:
+                values = self.discrete_[spec.name].inverse(encoded.codes[:, c_i], rng)
+                c_i += 1
+                out[spec.name] = _restore_dtype(pd.Series(values, dtype=object), spec.dtype)
+        return pd.DataFrame(out, columns=schema.names)
+
+    # ----------------------------------------------------------- persistence
+    def to_state(self) -> dict:
+        schema = self._schema()
+        return {
+            "config": {"max_categories": self.max_categories, "max_modes": self.max_modes,
+                       "gmm_samples": self.gmm_samples, "clip": self.clip},
+            "schema": schema.to_dict(),
+            "numeric": {n: {"kind": c.kind.value, "normalizer": c.normalizer.to_state(), "minimum": c.minimum,
+                            "maximum": c.maximum, "null_rate": c.null_rate, "step": c.step}
+                        for n, c in self.numeric_.items()},
+            "discrete": {n: e.to_state() for n, e in self.discrete_.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TableTransformer":
+        t = cls(**state["config"])
+        t.schema_ = Schema.from_dict(state["schema"])
+        t.numeric_ = {n: _NumericColumn(n, ColumnKind(c["kind"]), ModeNormalizer.from_state(c["normalizer"]),
+                                        c["minimum"], c["maximum"], c["null_rate"], c.get("step", 0.0))
+                      for n, c in state["numeric"].items()}
+        t.discrete_ = {n: CategoryEncoder.from_state(e) for n, e in state["discrete"].items()}
+        t.layout_ = t._build_layout()
+        return t
+
+
+def _time_step(seconds: np.ndarray) -> float:
+    """The coarsest of day/hour/minute/second/ms/us that every value is a multiple of."""
+    for step in (86400.0, 3600.0, 60.0, 1.0, 1e-3, 1e-6):
+        if np.all(np.abs(seconds / step - np.round(seconds / step)) < 1e-6):
+            return step
+    return 0.0
+
+
+def _as_float(s: pd.Series, kind: ColumnKind) -> np.ndarray:
+    """Numbers as float64 with NaN for nulls; datetimes as seconds since the epoch."""
+    if kind is ColumnKind.DATETIME:
+        dt = pd.to_datetime(s)
+        if getattr(dt.dt, "tz", None) is not None:
+            dt = dt.dt.tz_convert("UTC").dt.tz_localize(None)
+        ns = dt.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64)
+        ns[dt.isna().to_numpy()] = np.nan
+        return ns / 1e9
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _from_float(v: np.ndarray, kind: ColumnKind, dtype: str) -> pd.Series:
+    if kind is ColumnKind.DATETIME:
+        ns = np.where(np.isnan(v), 0, v * 1e9).astype("int64")
+        dt = pd.Series(ns.astype("datetime64[ns]"))
+        dt[np.isnan(v)] = pd.NaT
+        return _restore_dtype(dt, dtype)
+    s = pd.Series(v)
+    if np.isnan(v).any() and np.dtype(dtype).kind in "iu" if _is_numpy_dtype(dtype) else False:
+        return s  # a numpy int column cannot hold nulls; keep float64
+    return _restore_dtype(s, dtype)
+
+
+def _is_numpy_dtype(dtype: str) -> bool:
+    try:
+        np.dtype(dtype)
+        return True
+    except TypeError:
+        return False
+
+
+def _restore_dtype(s: pd.Series, dtype: str) -> pd.Series:
+    try:
+        if dtype.startswith("datetime64") and "," in dtype:  # tz-aware: datetime64[ns, UTC]
+            tz = dtype.split(",", 1)[1].rstrip("]").strip()
+            return pd.to_datetime(s).dt.tz_localize("UTC").dt.tz_convert(tz)
+        if dtype == "bool" and s.isna().any():
+            return s.astype("boolean")
+        return s.astype(dtype)
+    except (TypeError, ValueError) as e:
+        raise SchemaError(f"cannot restore dtype {dtype!r} on output: {e}") from None
+
+
+def _fresh_ids(dtype: str, n: int, start: int) -> pd.Series:
+    ids = np.arange(start, start + n, dtype=np.int64)
+    if _is_numpy_dtype(dtype) and np.dtype(dtype).kind in "iu":
+        return pd.Series(ids).astype(dtype)
+    width = max(8, len(str(start + n)))
+    return pd.Series([f"syn-{i:0{width}d}" for i in ids]).astype(dtype)
