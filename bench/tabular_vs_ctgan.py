@@ -68,9 +68,12 @@ def run_ours(train: pd.DataFrame, discrete: list[str], epochs: int, samples: int
            "epoch_seconds": [r["seconds"] for r in gan.history_]}
     if samples:
         gan.sample(1000, random_state=1)
-        t0 = time.perf_counter()
-        res["synthetic"] = gan.sample(samples, random_state=2)
-        res["sample_seconds"] = time.perf_counter() - t0
+        times = []
+        for _ in range(3):  # median of three: the machine is noisy
+            t0 = time.perf_counter()
+            res["synthetic"] = gan.sample(samples, random_state=2)
+            times.append(time.perf_counter() - t0)
+        res["sample_seconds"] = sorted(times)[1]
         res["sample_rows"] = samples
     return res
 

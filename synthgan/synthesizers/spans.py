@@ -42,6 +42,7 @@ class SpanOps:
         k = np.arange(max_k)[None, :]
         pad = np.where(k < layout.soft_sizes[:, None], layout.soft_offsets[:, None] + k, layout.dim)
         self.pad_idx = t(pad)                              # (n_soft, max_k), padding -> extra column
+        self.local_idx = t(soft_cols - layout.soft_offsets[seg[soft_cols]])  # position within its span
 
     def segment_log_softmax(self, x: torch.Tensor) -> torch.Tensor:
         """Log-softmax within each span of ``x`` (B, n_soft_cols)."""
@@ -80,10 +81,18 @@ class SpanOps:
         """Sample (alphas (B, n_tanh), codes (B, n_soft)) from raw generator output.
 
         Each span's level is drawn from the softmax of its logits (Gumbel-max), not its argmax,
-        so sampled categories keep their diversity.
+        so sampled categories keep their diversity. Per-span argmax is two segment reductions
+        over the softmax columns only (no padding to the widest span).
         """
+        b = raw.shape[0]
         alphas = torch.tanh(raw[:, self.tanh_pos])
-        noisy = raw + gumbel(tuple(raw.shape), generator, raw.device).to(raw.dtype)
-        ext = torch.cat([noisy, torch.full((raw.shape[0], 1), -torch.inf, device=raw.device, dtype=raw.dtype)], 1)
-        codes = ext[:, self.pad_idx].argmax(dim=2)
+        logits = raw[:, self.soft_cols]
+        noisy = logits + gumbel(tuple(logits.shape), generator, raw.device).to(raw.dtype)
+        seg = self.seg.expand(b, -1)
+        best = torch.full((b, self.n_soft), -torch.inf, device=raw.device, dtype=raw.dtype)
+        best = best.scatter_reduce(1, seg, noisy, reduce="amax", include_self=True)
+        # the winning column's position within its span (+1, so losers contribute 0)
+        won = (noisy == best.gather(1, seg)) * (self.local_idx + 1)
+        codes = torch.zeros((b, self.n_soft), device=raw.device, dtype=torch.int64)
+        codes = codes.scatter_reduce(1, seg, won, reduce="amax", include_self=True) - 1
         return alphas, codes

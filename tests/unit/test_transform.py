@@ -73,3 +73,15 @@ def test_state_is_json_and_round_trips(mixed):
     a = t.inverse_transform(enc, np.random.default_rng(3))
     b = t2.inverse_transform(enc, rng)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_torch_span_decode_matches_numpy_argmax(mixed):
+    import torch
+
+    from synthgan.synthesizers.spans import SpanOps
+    t, enc = fit_transformer(mixed)
+    dense = torch.as_tensor(enc.dense(t.layout_)) * 50.0  # sharp logits: Gumbel noise cannot flip them
+    ops = SpanOps(t.layout_, torch.device("cpu"))
+    alphas, codes = ops.decode(dense, torch.Generator().manual_seed(0))
+    assert (codes.numpy() == enc.codes).all()
+    np.testing.assert_allclose(alphas.numpy(), np.tanh(50.0 * enc.alphas), rtol=1e-5)
