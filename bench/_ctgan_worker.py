@@ -15,6 +15,8 @@ import ctgan.synthesizers.ctgan as ctgan_module
 from ctgan import CTGAN
 from ctgan.data_transformer import DataTransformer
 
+from _timing import median_of_three
+
 
 class _TimedRange:
     """Stands in for tqdm(range(epochs)): records the time of each epoch."""
@@ -67,12 +69,7 @@ def main() -> None:
     result = {"transformer_fit_seconds": fit_times[0], "fit_seconds": total, "epoch_seconds": epoch_seconds}
     if a.samples:
         model.sample(1000)  # warm-up
-        times = []
-        for _ in range(3):  # median of three: the machine is noisy
-            t0 = time.perf_counter()
-            synth = model.sample(a.samples)
-            times.append(time.perf_counter() - t0)
-        result["sample_seconds"] = sorted(times)[1]
+        synth, result["sample_seconds"] = median_of_three(lambda: model.sample(a.samples))
         result["sample_rows"] = a.samples
         if a.out_csv:
             synth.to_csv(a.out_csv, index=False)

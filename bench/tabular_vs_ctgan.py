@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 from synthgan import TabularGAN, read_table  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from _timing import median_of_three  # noqa: E402
+
 CTGAN_VENV = ROOT / ".venv-ctgan"
 TARGET, POSITIVE = "income", ">50K"
 
@@ -68,12 +71,7 @@ def run_ours(train: pd.DataFrame, discrete: list[str], epochs: int, samples: int
            "epoch_seconds": [r["seconds"] for r in gan.history_]}
     if samples:
         gan.sample(1000, random_state=1)
-        times = []
-        for _ in range(3):  # median of three: the machine is noisy
-            t0 = time.perf_counter()
-            res["synthetic"] = gan.sample(samples, random_state=2)
-            times.append(time.perf_counter() - t0)
-        res["sample_seconds"] = sorted(times)[1]
+        res["synthetic"], res["sample_seconds"] = median_of_three(lambda: gan.sample(samples, random_state=2))
         res["sample_rows"] = samples
     return res
 

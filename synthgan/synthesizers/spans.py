@@ -38,19 +38,19 @@ class SpanOps:
         dense_to_soft = np.full(layout.dim, -1)
         dense_to_soft[soft_cols] = np.arange(len(soft_cols))
         self.dense_to_soft = t(dense_to_soft)
-        max_k = int(layout.soft_sizes.max()) if self.n_soft else 0
-        k = np.arange(max_k)[None, :]
-        pad = np.where(k < layout.soft_sizes[:, None], layout.soft_offsets[:, None] + k, layout.dim)
-        self.pad_idx = t(pad)                              # (n_soft, max_k), padding -> extra column
         self.local_idx = t(soft_cols - layout.soft_offsets[seg[soft_cols]])  # position within its span
+
+    def segment_max(self, x: torch.Tensor) -> torch.Tensor:
+        """The maximum of each span of ``x`` (B, n_soft_cols), broadcast back to (B, n_soft_cols)."""
+        seg = self.seg.expand(x.shape[0], -1)
+        m = torch.full((x.shape[0], self.n_soft), -torch.inf, device=x.device, dtype=x.dtype)
+        return m.scatter_reduce(1, seg, x, reduce="amax", include_self=True).gather(1, seg)
 
     def segment_log_softmax(self, x: torch.Tensor) -> torch.Tensor:
         """Log-softmax within each span of ``x`` (B, n_soft_cols)."""
         b = x.shape[0]
         seg = self.seg.expand(b, -1)
-        m = torch.full((b, self.n_soft), -torch.inf, device=x.device, dtype=x.dtype)
-        m = m.scatter_reduce(1, seg, x.detach(), reduce="amax", include_self=True)
-        x = x - m.gather(1, seg)
+        x = x - self.segment_max(x.detach())
         s = torch.zeros((b, self.n_soft), device=x.device, dtype=x.dtype).scatter_add(1, seg, x.exp())
         return x - s.log().gather(1, seg)
 
@@ -88,11 +88,8 @@ class SpanOps:
         alphas = torch.tanh(raw[:, self.tanh_pos])
         logits = raw[:, self.soft_cols]
         noisy = logits + gumbel(tuple(logits.shape), generator, raw.device).to(raw.dtype)
-        seg = self.seg.expand(b, -1)
-        best = torch.full((b, self.n_soft), -torch.inf, device=raw.device, dtype=raw.dtype)
-        best = best.scatter_reduce(1, seg, noisy, reduce="amax", include_self=True)
         # the winning column's position within its span (+1, so losers contribute 0)
-        won = (noisy == best.gather(1, seg)) * (self.local_idx + 1)
+        won = (noisy == self.segment_max(noisy)) * (self.local_idx + 1)
         codes = torch.zeros((b, self.n_soft), device=raw.device, dtype=torch.int64)
-        codes = codes.scatter_reduce(1, seg, won, reduce="amax", include_self=True) - 1
+        codes = codes.scatter_reduce(1, self.seg.expand(b, -1), won, reduce="amax", include_self=True) - 1
         return alphas, codes
