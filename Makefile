@@ -38,6 +38,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/tabular_vs_ctgan.py --data $(ADULT)
+	$(BIN)/python bench/evaluate_adult.py --data $(ADULT)
 
 clean:
 	rm -rf $(VENV) demo_output bench/work

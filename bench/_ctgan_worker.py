@@ -1,4 +1,4 @@
-"""Runs CTGAN 0.12.x in its own environment (bench/.venv-ctgan); called by tabular_vs_ctgan.py.
+"""Runs CTGAN 0.12.x in its own environment (bench/.venv-peers); called by tabular_vs_ctgan.py.
 
 Reads the training CSV, fits CTGAN, samples, and writes the timings as JSON and the sample as CSV.
 Per-epoch times come from wrapping the epoch iterator CTGAN builds with tqdm.

@@ -1,7 +1,7 @@
 """TabularGAN against CTGAN 0.12.x on UCI Adult, in one run.
 
 Stratified 80/20 split (seed 0), batch size 500, the same number of epochs for both. CTGAN runs in
-its own virtual environment (bench/.venv-ctgan, created on first use: it pins pandas < 3) through
+its own virtual environment (bench/.venv-peers, created on first use: it pins pandas < 3) through
 bench/_ctgan_worker.py. Both synthetic tables are scored the same way: a
 HistGradientBoostingClassifier trained on them predicts income on the real holdout (TSTR), next
 to one trained on the real training rows (TRTR).
@@ -36,21 +36,10 @@ sys.path.insert(0, str(ROOT.parent))
 from synthgan import TabularGAN, read_table  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
+from _peers import ensure_peer_env  # noqa: E402
 from _timing import median_of_three  # noqa: E402
 
-CTGAN_VENV = ROOT / ".venv-ctgan"
 TARGET, POSITIVE = "income", ">50K"
-
-
-def ensure_ctgan_env() -> Path:
-    py = CTGAN_VENV / "bin" / "python"
-    if not (CTGAN_VENV / ".installed").exists():
-        print("creating", CTGAN_VENV, "(torch CPU build + ctgan 0.12.1)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(CTGAN_VENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "torch==2.13.0"], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "ctgan==0.12.1"], check=True)
-        (CTGAN_VENV / ".installed").touch()
-    return py
 
 
 def run_ctgan(py: Path, train_csv: Path, discrete: list[str], epochs: int, samples: int, work: Path) -> dict:
@@ -114,7 +103,7 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "results" / "tabular_vs_ctgan.json"))
     a = p.parse_args()
     warnings.simplefilter("ignore")
-    py = ensure_ctgan_env()
+    py = ensure_peer_env()
     df = read_table(a.data).data
     discrete = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     train, holdout = train_test_split(df, test_size=0.2, stratify=df[TARGET], random_state=0)

@@ -1,4 +1,5 @@
-"""The demo job (`make demo`): fit on a real table, sample, sample a rare class, summarise.
+"""The demo job (`make demo`): hold out 20% of a real table, fit on the rest, sample, sample a rare
+class, evaluate against the held-out rows (scores.json + report.html), summarise.
 
 Until the Prefect pipeline lands this is the main job; every output goes to one folder, written
 atomically (a failed run leaves nothing behind).
@@ -15,6 +16,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from synthgan.evaluate import evaluate_tabular
 from synthgan.ingest import read_table
 from synthgan.publish_local import write_parquet_atomic
 from synthgan.synthesizers import TabularGAN
@@ -52,15 +54,16 @@ def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: i
     console = console or Console()
     console.print(f"[bold]reading[/] {data}")
     table = read_table(data)
-    df = table.data
-    console.print(f"{len(df)} rows, {len(df.columns)} columns; fitting TabularGAN for {epochs} epochs")
+    df, holdout = _split(table.data, table.schema.discrete_columns, seed)
+    console.print(f"{len(df)} training rows ({len(holdout)} held out), {len(df.columns)} columns; "
+                  f"fitting TabularGAN for {epochs} epochs")
     t0 = time.perf_counter()
     gan = TabularGAN(epochs=epochs, random_state=seed, verbose=True).fit(df, schema=table.schema)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     synth = gan.sample(rows, random_state=seed + 1)
     sample_s = time.perf_counter() - t0
-    summary: dict = {"data": str(data), "real_rows": len(df), "synthetic_rows": len(synth), "epochs": epochs,
+    summary: dict = {"data": str(data), "real_rows": len(df), "holdout_rows": len(holdout), "synthetic_rows": len(synth), "epochs": epochs,
                      "seed": seed, "fit_seconds": round(fit_s, 2), "sample_seconds": round(sample_s, 3),
                      "columns": compare_columns(df, synth), "files": {}}
     with AtomicFolder(out) as tmp:
@@ -68,15 +71,32 @@ def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: i
         write_parquet_atomic(synth, tmp / "synthetic.parquet", {"synthgan.seed": str(seed)})
         summary["files"]["sample"] = str(out / "synthetic.parquet")
         picked = _pick_condition(df, gan)
+        col, cond = None, None
         if picked is not None:
             col, value = picked
             cond = gan.sample(5000, conditions={col: value}, random_state=seed + 2)
             write_parquet_atomic(cond, tmp / "conditional.parquet")
             summary["files"]["conditional"] = str(out / "conditional.parquet")
             summary["conditional"] = _conditional_summary(df, cond, col, value)
+        console.print("[bold]evaluating[/] against the held-out rows")
+        result = evaluate_tabular(df, holdout, synth, target=col, schema=table.schema, augment_with=cond,
+                                  random_state=seed, verbose=True)
+        result.write(tmp, title=f"synthgan demo: {Path(data).name}")
+        summary["files"].update(scores=str(out / "scores.json"), report=str(out / "report.html"))
+        summary["evaluation"] = {"passed": result.passed, "gates": [g.reason for g in result.gates]}
         write_json(tmp / "summary.json", summary)
     _print(console, summary)
     return summary
+
+
+def _split(df: pd.DataFrame, discrete: list[str], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """80/20, stratified on the last discrete column (the demo's condition and target) when there is one."""
+    from sklearn.model_selection import train_test_split
+    strat = df[discrete[-1]].astype(object).fillna("(null)").astype(str) if discrete else None
+    if strat is not None and strat.value_counts().min() < 2:
+        strat = None                      # a level seen once cannot be split both ways
+    train, hold = train_test_split(df, test_size=0.2, random_state=seed, stratify=strat)
+    return train.reset_index(drop=True), hold.reset_index(drop=True)
 
 
 def _conditional_summary(real: pd.DataFrame, cond: pd.DataFrame, col: str, value) -> dict:
@@ -111,3 +131,7 @@ def _print(console: Console, summary: dict) -> None:
         console.print(msg)
     console.print(f"fit {summary['fit_seconds']} s, sampling {summary['synthetic_rows']} rows "
                   f"{summary['sample_seconds']} s")
+    ev = summary["evaluation"]
+    console.print("quality gates: " + ("[green]all passed[/]" if ev["passed"] else "[red]some failed[/]"))
+    for reason in ev["gates"]:
+        console.print(f"  {reason}")

@@ -33,3 +33,54 @@ def test_schema_command(tmp_path, mixed):
     mixed.to_csv(data, index=False)
     r = runner.invoke(app, ["schema", str(data)])
     assert r.exit_code == 0 and "datetime" in r.output and "id" in r.output
+
+
+def _evaluate_inputs(tmp_path, synthetic):
+    from tests.unit.test_evaluate import make_labelled
+    paths = {}
+    for name, df in {"train": make_labelled(1200, 0), "holdout": make_labelled(600, 1),
+                     "synthetic": synthetic if synthetic is not None else make_labelled(1200, 2)}.items():
+        paths[name] = tmp_path / f"{name}.parquet"
+        df.to_parquet(paths[name], index=False)
+    return paths
+
+
+def test_evaluate_writes_scores_and_report(tmp_path):
+    import json
+    p = _evaluate_inputs(tmp_path, None)
+    out = tmp_path / "eval"
+    r = runner.invoke(app, ["evaluate", "--train", str(p["train"]), "--holdout", str(p["holdout"]),
+                            "--synthetic", str(p["synthetic"]), "--target", "label", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["utility"]["target"] == "label" and 0.0 < scores["detection_auc"] < 1.0
+    assert {g["name"] for g in scores["gates"]} >= {"min_fidelity_score", "max_exact_copy_rate"}
+    assert (out / "report.html").read_text().startswith("<!doctype html>")
+    assert "max_detection_auc" in r.output
+
+
+def test_evaluate_strict_fails_on_copied_rows(tmp_path):
+    import pandas as pd
+    p = _evaluate_inputs(tmp_path, None)
+    pd.read_parquet(p["train"]).to_parquet(p["synthetic"], index=False)
+    gates = tmp_path / "gates.yaml"
+    gates.write_text("max_exact_copy_rate: 0.0\nmax_detection_auc: null\n")
+    r = runner.invoke(app, ["evaluate", "--train", str(p["train"]), "--holdout", str(p["holdout"]),
+                            "--synthetic", str(p["synthetic"]), "--out", str(tmp_path / "eval"),
+                            "--gates", str(gates), "--strict"])
+    assert r.exit_code == 1, r.output
+    assert "max_detection_auc" not in r.output and "failed" in r.output
+    assert (tmp_path / "eval" / "report.html").exists()     # the report still tells why
+
+
+def test_evaluate_bad_target_exits_2_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+    p = _evaluate_inputs(tmp_path, None)
+    out = tmp_path / "eval"
+    r = subprocess.run([sys.executable, "-m", "synthgan.cli", "evaluate", "--train", str(p["train"]),
+                        "--holdout", str(p["holdout"]), "--synthetic", str(p["synthetic"]),
+                        "--target", "salary", "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "target column 'salary' is not in the tables" in r.stderr
+    assert not out.exists() and not [q for q in tmp_path.iterdir() if q.name.startswith(".")]

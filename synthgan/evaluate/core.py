@@ -1,0 +1,170 @@
+"""The public entry of the evaluation: :func:`evaluate_tabular` and its typed result."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from synthgan.evaluate.detection import detection_auc
+from synthgan.evaluate.fidelity import FidelityResult, fidelity
+from synthgan.evaluate.frames import Tables, prepare
+from synthgan.evaluate.gates import GateResult, QualityGates
+from synthgan.evaluate.privacy import PrivacyResult, privacy
+from synthgan.evaluate.utility import UtilityResult, utility
+from synthgan.schema import Schema
+
+SCORES_FILE, REPORT_FILE = "scores.json", "report.html"
+
+
+@dataclass
+class EvaluationResult:
+    """Everything measured about one synthetic table, and the verdict of the quality gates."""
+
+    fidelity: FidelityResult
+    detection_auc: float
+    utility: UtilityResult | None
+    privacy: PrivacyResult
+    gates: list[GateResult]
+    thresholds: QualityGates
+    rows: dict[str, int]
+    seconds: dict[str, float]
+    tables: Tables = field(repr=False)
+
+    @property
+    def passed(self) -> bool:
+        """True when no enabled gate failed."""
+        return all(g.passed for g in self.gates)
+
+    @property
+    def failed_gates(self) -> list[GateResult]:
+        return [g for g in self.gates if not g.passed]
+
+    def to_dict(self) -> dict:
+        """JSON-ready scores (non-finite numbers become null)."""
+        d = {"passed": self.passed,
+             "gates": [g.__dict__ for g in self.gates],
+             "thresholds": self.thresholds.to_dict(),
+             "fidelity": self.fidelity.to_dict(),
+             "detection_auc": self.detection_auc,
+             "utility": self.utility.to_dict() if self.utility else None,
+             "privacy": self.privacy.to_dict(),
+             "rows": self.rows, "seconds": self.seconds,
+             "columns": {"numeric": self.tables.numeric, "discrete": self.tables.discrete}}
+        return _finite(d)
+
+    def write(self, folder: str | Path, title: str = "Synthetic data evaluation") -> dict[str, Path]:
+        """Write ``scores.json`` and ``report.html`` into ``folder`` (which must exist)."""
+        from synthgan.evaluate.report import render_report
+        folder = Path(folder)
+        scores, report = folder / SCORES_FILE, folder / REPORT_FILE
+        scores.write_text(json.dumps(self.to_dict(), indent=2))
+        report.write_text(render_report(self, title), encoding="utf-8")
+        return {"scores": scores, "report": report}
+
+
+def _finite(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, (np.floating, np.integer)):
+        return _finite(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def evaluate_tabular(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    target: str | None = None,
+    discrete_columns: Iterable[str] | None = None,
+    *,
+    schema: Schema | None = None,
+    gates: QualityGates | None = None,
+    augment_with: pd.DataFrame | None = None,
+    random_state: int = 0,
+    verbose: bool = False,
+) -> EvaluationResult:
+    """Score a synthetic table for fidelity, detection, utility and privacy, then apply the gates.
+
+    Parameters
+    ----------
+    train : DataFrame
+        The real rows the generator was fitted on.
+    holdout : DataFrame
+        Real rows the generator never saw: the test set for utility and the privacy baseline.
+    synthetic : DataFrame
+        The synthetic table, with the same columns.
+    target : str, optional
+        Column to predict for utility (classification when discrete, regression when numeric).
+        Without it, utility is not measured and its gate is skipped.
+    discrete_columns : iterable of str, optional
+        Columns to treat as discrete; inferred from ``train`` when absent (or pass ``schema``).
+    schema : Schema, optional
+        Column kinds, e.g. ``TabularGAN.schema_``; ID columns are left out.
+    gates : QualityGates, optional
+        Thresholds; the defaults of :class:`QualityGates` when absent.
+    augment_with : DataFrame, optional
+        Synthetic rows to draw minority-class rows from for the augmentation lift (for example a
+        conditional sample); the synthetic table when absent.
+    random_state : int
+        Seed of every subsample, split and model.
+
+    Returns
+    -------
+    EvaluationResult
+    """
+    gates = gates or QualityGates()
+    timer = _Stages(verbose)
+    with timer.stage("checking inputs"):
+        tables = prepare(train, holdout, synthetic, target, discrete_columns, schema)
+        augment = None
+        if augment_with is not None:
+            augment = prepare(train, holdout, augment_with, target, schema=tables.source_schema).views["synthetic"]
+    rng = np.random.default_rng(random_state)
+    seeds = rng.integers(2**31 - 1, size=3)
+    with timer.stage("fidelity"):
+        fid = fidelity(tables)
+    with timer.stage("detection"):
+        det = detection_auc(tables, np.random.default_rng(seeds[0]))
+    util = None
+    if target is not None:
+        with timer.stage("utility"):
+            util = utility(tables, np.random.default_rng(seeds[1]), augment)
+    with timer.stage("privacy"):
+        priv = privacy(tables, np.random.default_rng(seeds[2]))
+    rows = {role: len(tables.frames[role]) for role in tables.frames}
+    result = EvaluationResult(fid, det, util, priv, [], gates, rows, timer.seconds, tables)
+    result.gates = gates.check(result)
+    return result
+
+
+class _Stages:
+    """Times each stage; shows a spinner and a line per stage when verbose."""
+
+    def __init__(self, verbose: bool):
+        self.seconds: dict[str, float] = {}
+        self.console = Console(stderr=True) if verbose else None
+
+    @contextmanager
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        if self.console is None:
+            yield
+        else:
+            with self.console.status(f"evaluating: {name}"):
+                yield
+        self.seconds[name] = time.perf_counter() - t0
+        if self.console is not None:
+            self.console.print(f"  {name}: {self.seconds[name]:.1f} s")

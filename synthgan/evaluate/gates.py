@@ -1,0 +1,116 @@
+"""Quality gates: the thresholds a synthetic table must meet before it is published."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Mapping
+
+from synthgan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from synthgan.evaluate.core import EvaluationResult
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate: ``status`` is 'passed', 'failed' or 'skipped' (nothing to measure)."""
+
+    name: str
+    status: str
+    measured: float | None
+    threshold: float
+    reason: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass(frozen=True)
+class QualityGates:
+    """Thresholds; ``None`` turns a gate off.
+
+    Attributes
+    ----------
+    min_fidelity_score : float
+        Lowest overall fidelity (mean of column shapes and pair trends), 0-1.
+    max_detection_auc : float
+        Highest cross-validated AUC of a real-vs-synthetic classifier, 0.5-1.
+    min_utility_ratio : float
+        Lowest TSTR/TRTR of the primary metric (macro F1 or R2), averaged over model families.
+        Skipped when the evaluation has no target.
+    min_dcr_ratio : float
+        Lowest ratio of the 5th-percentile distance to closest training record, synthetic over
+        real holdout rows. Below 1 the synthetic rows sit closer to the training rows than new
+        real rows do.
+    max_exact_copy_rate : float
+        Highest share of synthetic rows that copy a training row exactly.
+    max_membership_auc : float
+        Highest AUC of the distance-based membership-inference attack.
+    """
+
+    min_fidelity_score: float | None = 0.80
+    max_detection_auc: float | None = 0.90
+    min_utility_ratio: float | None = 0.80
+    min_dcr_ratio: float | None = 0.50
+    max_exact_copy_rate: float | None = 0.01
+    max_membership_auc: float | None = 0.60
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ConfigError(f"quality gate {f.name!r}: expected a number or null, got {v!r}")
+            upper = math.inf if f.name == "min_dcr_ratio" else 1.0
+            if not 0.0 <= v <= upper:
+                raise ConfigError(f"quality gate {f.name!r}: expected a value in [0, {upper}], got {v}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "QualityGates":
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown quality gate(s) {unknown}; expected some of {sorted(known)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def check(self, result: "EvaluationResult") -> list[GateResult]:
+        """Every enabled gate, measured on ``result``."""
+        util = result.utility.ratio if result.utility is not None else None
+        measured = {
+            "min_fidelity_score": ("fidelity score", result.fidelity.score),
+            "max_detection_auc": ("detection AUC", result.detection_auc),
+            "min_utility_ratio": ("utility ratio (TSTR/TRTR)", util),
+            "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout)", result.privacy.dcr_p5_ratio),
+            "max_exact_copy_rate": ("exact-copy rate", result.privacy.exact_copy_rate),
+            "max_membership_auc": ("membership-inference AUC", result.privacy.mia_auc),
+        }
+        out = []
+        for f in fields(self):
+            threshold = getattr(self, f.name)
+            if threshold is None:
+                continue
+            label, value = measured[f.name]
+            out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
+        return out
+
+
+def _judge(name: str, label: str, value: float | None, threshold: float, lower_bound: bool) -> GateResult:
+    if value is None:
+        return GateResult(name, "skipped", None, threshold, f"{label}: not measured (no target column)")
+    if not math.isfinite(value):
+        ok = lower_bound and value > 0          # +inf DCR ratio: holdout rows copy training rows
+        return GateResult(name, "passed" if ok else "failed", value, threshold, f"{label} is {value}")
+    ok = value >= threshold if lower_bound else value <= threshold
+    word, rel = ("minimum", "<") if lower_bound else ("maximum", ">")
+    if ok:
+        reason = f"{label} {value:.3f} meets the {word} {threshold:.3f}"
+    else:
+        reason = f"{label} {value:.3f} {rel} {word} {threshold:.3f} (off by {abs(value - threshold):.3f})"
+    return GateResult(name, "passed" if ok else "failed", float(value), threshold, reason)
