@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -129,6 +128,70 @@ def evaluate(
         raise typer.Exit(1)
 
 
+contract_app = typer.Typer(no_args_is_help=True, help="Data contracts (Great Expectations suites).")
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("draft")
+def contract_draft(
+    data: Path = typer.Argument(..., help="real CSV/Parquet file or folder"),
+    name: str = typer.Option(..., "--name", help="contract name, e.g. the dataset's"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="file to write [data_contracts/NAME.json]"),
+    tolerance: float = typer.Option(0.25, help="mean within TOL standard deviations, deviation within 1 +/- TOL"),
+    pii: Optional[list[str]] = typer.Option(None, "--pii", help="COLUMN=drop|fake: personal data, repeatable"),
+) -> None:
+    """Profile real DATA into a contract for people to review."""
+    from synthgan.contracts import draft_suite, save_suite
+    from synthgan.ingest import read_table
+    if "/" in name or "\\" in name or ".." in name:
+        raise typer.BadParameter(f"--name {name!r}: no path separators or '..'")
+    t = read_table(data)
+    suite = draft_suite(t.data, name, schema=t.schema, tolerance=tolerance, pii=_parse_conditions(pii))
+    path = save_suite(suite, out or Path("data_contracts") / f"{name}.json")
+    counts: dict[str, int] = {}
+    for e in suite.expectations:
+        counts[e.expectation_type] = counts.get(e.expectation_type, 0) + 1
+    table = RichTable("expectation", "count", title=f"contract {name!r}: {len(suite.expectations)} expectations")
+    for k, v in sorted(counts.items()):
+        table.add_row(k, str(v))
+    console.print(table)
+    console.print(f"written to [bold]{path}[/]: review it, then note what you reviewed in meta.synthgan.review")
+
+
+@app.command()
+def validate(
+    data: Path = typer.Argument(..., help="CSV/Parquet file or folder to check"),
+    contract: Path = typer.Option(..., "--contract", "-c", help="contract file (GX suite JSON)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the full result as JSON here"),
+) -> None:
+    """Validate DATA against a contract; exit 1 when any expectation fails."""
+    from synthgan.contracts import load_suite, validate_frame
+    from synthgan.ingest import read_table
+    suite = load_suite(contract)
+    result = validate_frame(read_table(data).data, suite)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    st = result.statistics
+    if result.success:
+        console.print(f"[green]passed[/]: {st['evaluated_expectations']} expectations of {suite.name!r} hold")
+        return
+    table = RichTable(title=f"failed expectations of {suite.name!r}")
+    for header in ("expectation", "columns", "observed", "unexpected"):
+        table.add_column(header, overflow="fold")
+    for f in result.failures:
+        unexpected = "" if f.unexpected_count is None else f"{f.unexpected_count} ({f.unexpected_percent or 0:.2f}%)"
+        table.add_row(f.expectation, ", ".join(f.columns), _short(f.observed), unexpected)
+    console.print(table)
+    console.print(f"[red]failed[/]: {st['unsuccessful_expectations']} of {st['evaluated_expectations']} expectations")
+    raise typer.Exit(1)
+
+
+def _short(v, width: int = 70) -> str:
+    text = v if isinstance(v, str) else json.dumps(v, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _read_mapping(path: Path) -> dict:
     """A JSON or YAML file holding one mapping."""
     import yaml
@@ -151,10 +214,15 @@ def demo(
     epochs: int = typer.Option(30, help="training epochs"),
     rows: int = typer.Option(10000, help="synthetic rows to write"),
     seed: int = typer.Option(0, help="random seed"),
+    contract: Optional[Path] = typer.Option(None, help="contract to validate the sample against "
+                                            "[data_contracts/<DATA name>.json when it exists]"),
 ) -> None:
-    """Fit a TabularGAN on DATA, write a Parquet sample, a conditional sample and a summary."""
+    """Fit a TabularGAN on DATA, write a Parquet sample, a conditional sample, contract result,
+    evaluation report and a summary."""
     from synthgan.demo import run_demo
-    summary = run_demo(data, out, epochs=epochs, rows=rows, seed=seed, console=console)
+    if contract is None and (Path("data_contracts") / f"{data.stem}.json").exists():
+        contract = Path("data_contracts") / f"{data.stem}.json"
+    summary = run_demo(data, out, epochs=epochs, rows=rows, seed=seed, console=console, contract=contract)
     console.print(f"\nsummary: [bold]{out / 'summary.json'}[/]  data: [bold]{summary['files']['sample']}[/]")
 
 

@@ -7,11 +7,9 @@ atomically (a failed run leaves nothing behind).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -50,7 +48,7 @@ def _pick_condition(df: pd.DataFrame, gan: TabularGAN) -> tuple[str, object] | N
 
 
 def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: int = 0,
-             console: Console | None = None) -> dict:
+             console: Console | None = None, contract: Path | None = None) -> dict:
     console = console or Console()
     console.print(f"[bold]reading[/] {data}")
     table = read_table(data)
@@ -78,6 +76,8 @@ def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: i
             write_parquet_atomic(cond, tmp / "conditional.parquet")
             summary["files"]["conditional"] = str(out / "conditional.parquet")
             summary["conditional"] = _conditional_summary(df, cond, col, value)
+        if contract is not None:
+            summary["contract"] = _check_contract(synth, contract, tmp, console)
         console.print("[bold]evaluating[/] against the held-out rows")
         result = evaluate_tabular(df, holdout, synth, target=col, schema=table.schema, augment_with=cond,
                                   random_state=seed, verbose=True)
@@ -87,6 +87,20 @@ def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: i
         write_json(tmp / "summary.json", summary)
     _print(console, summary)
     return summary
+
+
+def _check_contract(synth: pd.DataFrame, contract: Path, folder: Path, console: Console) -> dict:
+    """Validate the sample against the dataset's contract; the full result goes to contract_result.json."""
+    from synthgan.contracts import load_suite, validate_frame
+    result = validate_frame(synth, load_suite(contract))
+    write_json(folder / "contract_result.json", result.to_dict())
+    st = result.statistics
+    colour = "green" if result.success else "red"
+    console.print(f"contract {contract}: [{colour}]{st['successful_expectations']}/{st['evaluated_expectations']}"
+                  " expectations hold[/]")
+    for f in result.failures:
+        console.print(f"  failed: {f.message[:160]}")
+    return {"file": str(contract), "success": result.success, "statistics": st}
 
 
 def _split(df: pd.DataFrame, discrete: list[str], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

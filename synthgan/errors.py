@@ -32,3 +32,7 @@ class NotFittedError(SynthganError, RuntimeError):
 
 class ModelFileError(SynthganError, OSError):
     """A saved model folder is missing a file or holds an inconsistent one."""
+
+
+class ContractError(SynthganError, ValueError):
+    """A data contract (Great Expectations suite) is malformed or cannot be applied."""

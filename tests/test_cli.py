@@ -60,7 +60,6 @@ def test_evaluate_writes_scores_and_report(tmp_path):
 
 
 def test_evaluate_strict_fails_on_copied_rows(tmp_path):
-    import pandas as pd
     p = _evaluate_inputs(tmp_path, None)
     pd.read_parquet(p["train"]).to_parquet(p["synthetic"], index=False)
     gates = tmp_path / "gates.yaml"
@@ -84,3 +83,36 @@ def test_evaluate_bad_target_exits_2_and_writes_nothing(tmp_path):
     assert r.returncode == 2
     assert "target column 'salary' is not in the tables" in r.stderr
     assert not out.exists() and not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
+
+
+def test_contract_draft_then_validate(tmp_path, mixed):
+    import json
+    data = tmp_path / "mixed.parquet"
+    mixed.to_parquet(data, index=False)
+    contract = tmp_path / "contracts" / "mixed.json"
+    r = runner.invoke(app, ["contract", "draft", str(data), "--name", "mixed", "--out", str(contract)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(contract.read_text())["name"] == "mixed"
+    r = runner.invoke(app, ["validate", str(data), "--contract", str(contract)])
+    assert r.exit_code == 0 and "passed" in r.output
+    bad = mixed.assign(group="zzz").drop(columns="score")
+    bad_path = tmp_path / "bad.csv"
+    bad.to_csv(bad_path, index=False)
+    result = tmp_path / "result.json"
+    r = runner.invoke(app, ["validate", str(bad_path), "--contract", str(contract), "--out", str(result)])
+    assert r.exit_code == 1
+    assert "zzz" in r.output and "column absent: score" in r.output and "failed: 8 of" in r.output
+    saved = json.loads(result.read_text())
+    assert saved["success"] is False
+    assert {"group", "score"} <= {c for f in saved["failures"] for c in f["columns"]}
+
+
+def test_contract_bad_name_and_unreadable_data(tmp_path, mixed):
+    data = tmp_path / "mixed.csv"
+    mixed.to_csv(data, index=False)
+    r = runner.invoke(app, ["contract", "draft", str(data), "--name", "../evil"])
+    assert r.exit_code != 0 and "no path separators" in r.output
+    contract = tmp_path / "c.json"
+    assert runner.invoke(app, ["contract", "draft", str(data), "--name", "m", "--out", str(contract)]).exit_code == 0
+    r = runner.invoke(app, ["validate", str(tmp_path / "missing.csv"), "--contract", str(contract)])
+    assert r.exit_code != 0 and "missing.csv: file or folder not found" in str(r.exception)

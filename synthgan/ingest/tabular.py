@@ -135,7 +135,8 @@ def _check_duplicates(names: list[str], path: Path) -> None:
 
 def clean_frame(df: pd.DataFrame, missing_markers: Iterable[str] = DEFAULT_MISSING_MARKERS,
                 source: str = "data") -> pd.DataFrame:
-    """Strip strings, turn missing markers into nulls, and parse numbers/ISO dates kept as text.
+    """Strip strings, turn missing markers into nulls, and parse numbers, True/False and ISO dates
+    kept as text.
 
     Raises
     ------
@@ -171,6 +172,10 @@ def _clean_text(s: pd.Series, markers: set[str]) -> pd.Series:
         if result.notna().all() and pd.api.types.is_float_dtype(result) and (result == result.round()).all():
             result = result.astype("int64")
         return result
+    lowered = values.str.lower()
+    if lowered.isin(("true", "false")).all():
+        flags = stripped.str.lower().map({"true": True, "false": False})
+        return flags.astype(bool) if flags.notna().all() else flags.astype("boolean")
     if values.str.match(_ISO_DATE).all():
         parsed = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
         if parsed.notna().sum() == len(values):

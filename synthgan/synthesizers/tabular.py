@@ -10,7 +10,7 @@ Example
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -28,6 +28,7 @@ from synthgan.synthesizers.spans import SpanOps
 from synthgan.synthesizers.tabular_problem import TabularProblem
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, TrainConfig, recalibrate_batchnorm
+from synthgan.transform.dependencies import find_dependencies
 from synthgan.transform.table import Encoded, TableTransformer
 
 MIN_ROWS = 10
@@ -56,6 +57,7 @@ class TabularGANConfig:
     max_modes: int = 10
     gmm_samples: int = 5000
     clip: bool = True
+    derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
     random_state: int | None = None
     device: str = "auto"
@@ -140,10 +142,12 @@ class TabularGAN:
         s_transform, s_sampler, s_init, s_train, s_sample = seq.spawn(5)
         device = resolve_device(cfg.device)
         t0 = time.perf_counter()
+        self.dependencies_ = find_dependencies(data, schema) if cfg.derive_dependencies else []
+        learned, learned_schema = self._learned(data, schema)
         transformer = TableTransformer(cfg.max_categories, cfg.max_modes, cfg.gmm_samples, cfg.clip)
-        transformer.fit(data, schema, np.random.default_rng(s_transform))
+        transformer.fit(learned, learned_schema, np.random.default_rng(s_transform))
         self.transformer_seconds_ = time.perf_counter() - t0
-        encoded = transformer.transform(data, np.random.default_rng(s_transform.spawn(1)[0]))
+        encoded = transformer.transform(learned, np.random.default_rng(s_transform.spawn(1)[0]))
         self.transformer_, self.schema_, self.seed_, self.device_ = transformer, schema, seed, device
         self.sampler_ = self._make_sampler(transformer)
         batch, pac = _adapt_batch(len(data), cfg.batch_size, cfg.pac)
@@ -154,6 +158,18 @@ class TabularGAN:
         self.fingerprint_ = io.fingerprint_frame(data)
         self.n_rows_ = len(data)
         return self
+
+    def _learned(self, data: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, Schema]:
+        """The columns the GAN learns: all but those derived from another column."""
+        derived = {d.target for d in self.dependencies_}
+        keep = [c for c in schema.columns if c.name not in derived]
+        return data[[c.name for c in keep]], Schema(tuple(keep))
+
+    def _derive(self, out: pd.DataFrame) -> pd.DataFrame:
+        """Fill the derived columns and restore the real column order and dtypes."""
+        for d in self.dependencies_:
+            out[d.target] = d.derive(out[d.source]).astype(self.schema_[d.target].dtype)
+        return out[self.schema_.names]
 
     def _check_data(self, data: pd.DataFrame, discrete_columns, schema: Schema | None) -> Schema:
         if not isinstance(data, pd.DataFrame):
@@ -230,13 +246,14 @@ class TabularGAN:
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n: expected a non-negative integer, got {n!r}")
-        fixed = self._condition_codes(conditions or {})
+        conditions = self._via_sources(conditions or {})
+        fixed = self._condition_codes(conditions)
         seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
         np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
         parts = [self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, i)
                  for i in range(0, n, _SAMPLE_CHUNK)] or [self._sample_chunk(0, fixed, np_rng, torch_rng, 0)]
         out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        for col, value in (conditions or {}).items():
+        for col, value in conditions.items():
             out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
         return out
 
@@ -255,7 +272,27 @@ class TabularGAN:
         layout = self.transformer_.layout_
         for j, code in fixed.items():  # the conditioned spans hold exactly the condition
             span_codes[:, layout.cond_spans[j]] = code
-        return self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start)
+        out = self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start)
+        return self._derive(out)
+
+    def _via_sources(self, conditions: Mapping[str, Any]) -> dict[str, Any]:
+        """A condition on a derived column becomes one on its source (one-to-one pairings only)."""
+        if not isinstance(conditions, Mapping):
+            raise ConditionError(f"conditions: expected a mapping of column -> value, got {type(conditions).__name__}")
+        out = dict(conditions)
+        for d in self.dependencies_:
+            if d.target not in out:
+                continue
+            value = out.pop(d.target)
+            source = d.source_value_of(value) if d.one_to_one else None
+            if source is None:
+                raise ConditionError(f"cannot condition on {d.target!r} = {value!r}: {d.target!r} is derived from "
+                                     f"{d.source!r}; condition on {d.source!r} instead")
+            if d.source in out and out[d.source] != source:
+                raise ConditionError(f"conditions {d.source!r} = {out[d.source]!r} and {d.target!r} = {value!r} "
+                                     "contradict each other in the real data")
+            out[d.source] = source
+        return out
 
     def _condition_codes(self, conditions: Mapping[str, Any]) -> dict[int, int]:
         if not isinstance(conditions, Mapping):

@@ -14,6 +14,7 @@ from synthgan.schema import Schema
 from synthgan.synthesizers import persistence as io
 from synthgan.synthesizers.spans import SpanOps
 from synthgan.train.device import resolve_device
+from synthgan.transform.dependencies import Dependency
 from synthgan.transform.table import TableTransformer
 
 FORMAT = "synthgan.tabular/1"
@@ -26,6 +27,7 @@ def save_model(gan, directory: Path) -> Path:
             "format": FORMAT, "hyperparameters": asdict(gan.config), "seed": gan.seed_,
             "batch_size": gan.batch_size_, "pac": gan.pac_, "trained_on": gan.device_.type})
         io.write_json(tmp / "transformer.json", gan.transformer_.to_state())
+        io.write_json(tmp / "dependencies.json", [d.to_dict() for d in gan.dependencies_])
         (tmp / "schema.json").write_text(gan.schema_.to_json() + "\n")
         with (tmp / "losses.jsonl").open("w") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in gan.history_)
@@ -37,7 +39,8 @@ def save_model(gan, directory: Path) -> Path:
             "metrics": {"transformer_seconds": round(gan.transformer_seconds_, 4),
                         "train_seconds": round(gan.train_seconds_, 4), "epochs": len(gan.history_),
                         "final_losses": {k: v for k, v in last.items() if k.startswith("loss")}},
-            "files": ["generator.safetensors", "config.json", "transformer.json", "schema.json", "losses.jsonl"]})
+            "files": ["generator.safetensors", "config.json", "transformer.json", "dependencies.json", "schema.json",
+                      "losses.jsonl"]})
     return directory
 
 
@@ -55,6 +58,8 @@ def load_model(cls, directory: Path, device: str):
     gan.seed_, gan.batch_size_, gan.pac_ = cfg["seed"], cfg["batch_size"], cfg["pac"]
     gan.transformer_ = TableTransformer.from_state(io.read_json(directory / "transformer.json"))
     gan.schema_ = Schema.from_json((directory / "schema.json").read_text())
+    deps = directory / "dependencies.json"
+    gan.dependencies_ = [Dependency.from_dict(d) for d in io.read_json(deps)] if deps.exists() else []
     gan.sampler_ = gan._make_sampler(gan.transformer_)
     manifest = io.read_json(directory / "manifest.json")
     gan.fingerprint_, gan.n_rows_ = manifest["data"]["fingerprint"], manifest["data"]["rows"]

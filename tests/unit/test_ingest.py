@@ -23,6 +23,14 @@ def test_csv_is_cleaned(tmp_path):
     assert t.schema["day"].kind is ColumnKind.DATETIME
 
 
+def test_true_false_text_becomes_boolean(tmp_path):
+    p = write(tmp_path / "b.csv", "a,b,c\nTrue, false,yes\nFalse,?,no\ntrue,TRUE,no\n")
+    t = read_table(p)
+    assert t.data["a"].dtype == bool and t.data["a"].tolist() == [True, False, True]
+    assert str(t.data["b"].dtype) == "boolean" and t.data["b"].isna().tolist() == [False, True, False]
+    assert t.schema["a"].kind is ColumnKind.BOOLEAN and t.data["c"].tolist() == ["yes", "no", "no"]
+
+
 def test_custom_missing_markers(tmp_path):
     p = write(tmp_path / "t.csv", "a,b\n1,x\n-999,y\n3,z\n")
     t = read_table(p, missing_markers=["-999"])

@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-import pytest
 
 from synthgan.schema import infer_schema
 from synthgan.transform import CategoryEncoder, ModeNormalizer, TableTransformer, span_argmax
