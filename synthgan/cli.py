@@ -75,7 +75,7 @@ def sample(
 ) -> None:
     """Generate N rows from MODEL (optionally all with the given conditions) into a Parquet file."""
     from synthgan import TabularGAN
-    from synthgan.publish_local import write_parquet_atomic
+    from synthgan.publish import write_parquet_atomic
     gan = TabularGAN.load(model)
     conditions = _parse_conditions(condition)
     conditions = {k: _typed_value(gan, k, v) for k, v in conditions.items()}
@@ -205,6 +205,49 @@ def _read_mapping(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of names to values, got {type(data).__name__}")
     return data
+
+
+def _prefect_env(output: Path) -> None:
+    """Prefect's embedded server keeps its database under the output folder unless told otherwise."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_HOME", str(Path(output).resolve() / ".prefect"))
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+
+
+@app.command()
+def run(
+    request: Path = typer.Argument(..., help="request YAML file"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="publish here instead of the request's output"),
+) -> None:
+    """Run REQUEST end to end on Prefect's embedded server: publish, or say why not (exit 1)."""
+    from synthgan.request import load_request
+    req = load_request(request)
+    _prefect_env(output or req.output)
+    from pipelines.tabular import synthesize
+    result = synthesize(str(request), str(output) if output else None)
+    if result["status"] == "published":
+        console.print(f"[green]published[/] run {result['run_id']}\n  data:   [bold]{result['path']}/data[/]\n"
+                      f"  report: [bold]{result['report']}[/]")
+        return
+    console.print(f"[red]nothing published[/] for run {result['run_id']}:")
+    for reason in result["reasons"]:
+        console.print(f"  - {reason}")
+    console.print(f"  report and reasons: [bold]{result['path']}[/]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(requests: Path = typer.Argument(Path("requests"), help="request file or folder of them")) -> None:
+    """Serve every scheduled request as a Prefect deployment (its cron) until stopped."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from pipelines.deployments import build_deployments
+    deployments = build_deployments(requests)
+    if not deployments:
+        raise typer.BadParameter(f"{requests}: no request with a 'schedule' to serve")
+    for d in deployments:
+        console.print(f"serving [bold]{d.name}[/] on cron {d.schedules[0].schedule.cron!r}")
+    from prefect import serve as prefect_serve
+    prefect_serve(*deployments)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from rich.table import Table as RichTable
 
 from synthgan.evaluate import evaluate_tabular
 from synthgan.ingest import read_table
-from synthgan.publish_local import write_parquet_atomic
+from synthgan.publish import write_parquet_atomic
 from synthgan.synthesizers import TabularGAN
 from synthgan.synthesizers.persistence import AtomicFolder, write_json
 

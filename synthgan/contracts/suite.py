@@ -8,12 +8,11 @@ identifiers and what to do with them on output, and a free-text review note.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from synthgan.errors import ContractError
+from synthgan.synthesizers.persistence import write_text_atomic
 
 META_KEY = "synthgan"
 PII_ACTIONS = ("drop", "fake")
@@ -24,7 +23,10 @@ def gx_context():
     """The process-wide ephemeral GX context (GX needs an active context to build suites)."""
     global _CONTEXT
     if _CONTEXT is None:
+        import logging
+
         import great_expectations as gx
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)   # no "docs site" chatter
         from great_expectations.data_context.types.base import ProgressBarsConfig
         _CONTEXT = gx.get_context(mode="ephemeral")
         _CONTEXT.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -46,18 +48,8 @@ def suite_to_dict(suite) -> dict:
 
 def save_suite(suite, path: str | Path) -> Path:
     """Write ``suite`` as sorted-key JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(suite_to_dict(suite), indent=2, sort_keys=True, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(Path(path), text)
 
 
 def load_suite(path: str | Path):

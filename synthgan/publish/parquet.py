@@ -1,4 +1,5 @@
-"""Atomic Parquet writing for single files (the full publisher arrives with the pipeline)."""
+"""Parquet with an explicit Arrow schema, written atomically; a content hash independent of the file
+bytes (so two runs with different metadata can be compared)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,52 @@ import os
 import tempfile
 from pathlib import Path
 
+import hashlib
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from synthgan.schema import ColumnKind, Schema
 
-def write_parquet_atomic(df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
+
+def arrow_schema(df: pd.DataFrame, schema: Schema) -> pa.Schema:
+    """The Arrow type of every column, from its kind (not from whatever pandas inferred)."""
+    fields = []
+    for name in df.columns:
+        kind = schema[name].kind if name in schema.names else None
+        s = df[name]
+        if kind is ColumnKind.CONTINUOUS:
+            t = pa.float64()
+        elif kind is ColumnKind.DATETIME:
+            t = pa.timestamp("us")
+        elif kind is ColumnKind.BOOLEAN and pd.api.types.is_bool_dtype(s.dtype):
+            t = pa.bool_()
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            t = pa.int64()
+        elif pd.api.types.is_float_dtype(s.dtype):
+            t = pa.float64()
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            t = pa.bool_()
+        else:
+            t = pa.string()
+        fields.append(pa.field(str(name), t, nullable=True))
+    return pa.schema(fields)
+
+
+def content_hash(df: pd.DataFrame) -> str:
+    """SHA-256 of the rows' values, column names and order (not of the Parquet bytes)."""
+    h = hashlib.sha256("\x1f".join(map(str, df.columns)).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None,
+                         schema: pa.Schema | None = None) -> Path:
     """Write ``df`` to ``path`` under a temporary name, then rename: readers never see half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                **{k.encode(): v.encode() for k, v in metadata.items()}})

@@ -60,6 +60,21 @@ def load_weights(path: Path, device: torch.device) -> dict[str, torch.Tensor]:
     return load_file(str(path), device=str(device))
 
 
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` under a temporary name beside ``path``, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 class AtomicFolder:
     """Write a folder under a temporary name beside ``target``; rename on success, delete on error."""
 

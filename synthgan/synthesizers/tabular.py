@@ -229,7 +229,7 @@ class TabularGAN:
 
     # --------------------------------------------------------------- sample
     def sample(self, n: int, conditions: Mapping[str, Any] | None = None,
-               random_state: int | None = None) -> pd.DataFrame:
+               random_state: int | None = None, id_offset: int = 0) -> pd.DataFrame:
         """Generate ``n`` rows with the real columns and dtypes.
 
         Parameters
@@ -242,6 +242,9 @@ class TabularGAN:
         random_state : int, optional
             Seed of this call; the same seed gives the same rows. Without one, successive calls
             continue one random stream seeded at fit.
+        id_offset : int
+            First value of regenerated identifier columns, so that several samples put together
+            keep their identifiers unique.
         """
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
@@ -250,8 +253,8 @@ class TabularGAN:
         fixed = self._condition_codes(conditions)
         seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
         np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
-        parts = [self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, i)
-                 for i in range(0, n, _SAMPLE_CHUNK)] or [self._sample_chunk(0, fixed, np_rng, torch_rng, 0)]
+        parts = [self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, id_offset + i)
+                 for i in range(0, n, _SAMPLE_CHUNK)] or [self._sample_chunk(0, fixed, np_rng, torch_rng, id_offset)]
         out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         for col, value in conditions.items():
             out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)

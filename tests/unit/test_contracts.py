@@ -60,6 +60,14 @@ def test_corrupted_copy_fails_exactly_the_broken_rules(adult_small, small_suite)
     assert missing.observed == "column absent: hours-per-week"
 
 
+def test_rules_only_leaves_out_distribution_expectations(adult_small, small_suite):
+    rich = adult_small[adult_small["income"] == ">50K"]          # skewed on purpose, like per-class rows
+    full = validate_frame(rich, small_suite)
+    rules = validate_frame(rich, small_suite, rules_only=True)
+    assert ("expect_column_mean_to_be_between", "age") in failing(full)
+    assert rules.success and rules.statistics["evaluated_expectations"] < full.statistics["evaluated_expectations"]
+
+
 def test_draft_save_load_validate_round_trip(tmp_path, adult_small, small_suite):
     path = save_suite(small_suite, tmp_path / "c.json")
     text = path.read_text()

@@ -1,0 +1,145 @@
+"""The synthesis flow: ingest -> split -> fit -> generate -> contract -> evaluate -> gate -> publish.
+
+Tasks are thin wrappers over :mod:`synthgan.steps` and pass paths. I/O tasks retry; the fit is
+cached on (training-data fingerprint, model configuration, seed, contract) both by Prefect and by
+the model folder it writes, so a rerun with nothing changed skips training. Results are stored as
+JSON (no pickle).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from synthgan import steps
+from synthgan.publish import publish_run, reject_run
+from synthgan.request import SynthesisRequest, load_request
+
+IO = {"retries": 2, "retry_delay_seconds": 1, "persist_result": False}
+
+
+@task(name="ingest", **IO)
+def ingest_task(req: SynthesisRequest, work: str) -> dict:
+    return steps.ingest(req, Path(work))
+
+
+@task(name="split", **IO)
+def split_task(real: str, schema: str, req: SynthesisRequest, work: str) -> dict:
+    return steps.split(real, schema, req, Path(work))
+
+
+def _fit_key(context, parameters) -> str | None:
+    """Cache only while the model folder of this key still exists."""
+    model_dir = Path(parameters["model_dir"])
+    return f"synthgan-fit-{model_dir.name}" if (model_dir / "manifest.json").exists() else None
+
+
+@task(name="fit", cache_key_fn=_fit_key, persist_result=True, result_serializer="json")
+def fit_task(train: str, schema: str, req: SynthesisRequest, model_dir: str) -> str:
+    if (Path(model_dir) / "manifest.json").exists():      # fitted by an earlier run with the same key
+        return model_dir
+    return steps.fit(train, schema, req, Path(model_dir))
+
+
+@task(name="generate", persist_result=False)
+def generate_task(model_dir: str, train: str, req: SynthesisRequest, work: str) -> dict:
+    return steps.generate(model_dir, train, req, Path(work))
+
+
+@task(name="validate contract", persist_result=False)
+def contract_task(paths: dict, req: SynthesisRequest, work: str) -> dict | None:
+    return steps.check_contract(paths, req, Path(work))
+
+
+@task(name="evaluate", persist_result=False)
+def evaluate_task(paths: dict, req: SynthesisRequest, work: str) -> dict:
+    return steps.evaluate(paths, req, Path(work))
+
+
+@task(name="publish", **IO)
+def publish_task(req: SynthesisRequest, run_id: str, paths: dict, contract: dict | None, evaluation: dict) -> str:
+    import pandas as pd
+
+    from synthgan.schema import Schema
+    data = pd.read_parquet(paths["synthetic"])
+    schema = Schema.from_json(Path(paths["schema"]).read_text())
+    meta = {"synthgan.request": req.name, "synthgan.run_id": run_id, "synthgan.model": Path(paths["model"]).name}
+    run = publish_run(req.output, req.name, run_id, data, schema, steps.manifest(req, paths, contract, evaluation),
+                      Path(evaluation["report"]), meta)
+    return str(run)
+
+
+@task(name="reject", **IO)
+def reject_task(req: SynthesisRequest, run_id: str, reasons: dict, report: str) -> str:
+    return str(reject_run(req.output, req.name, run_id, reasons, Path(report)))
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@flow(name="synthgan-tabular", log_prints=True)
+def synthesize(request_path: str, output: str | None = None) -> dict:
+    """Run one request end to end; returns where it published, or why it did not."""
+    req = load_request(request_path)
+    if output:
+        req = req.model_copy(update={"output": Path(output).resolve()})
+    run_id = new_run_id()
+    home = Path(req.output) / req.name
+    work = home / ".work" / run_id
+    try:
+        paths = dict(ingest_task(req, str(work)))
+        paths["real_rows"] = paths.pop("rows")
+        paths.update(split_task(paths["real"], paths["schema"], req, str(work)))
+        key = steps.model_key(paths["fingerprint"], req.model.resolved(), req.seed,
+                              str(req.contract) if req.contract else None)
+        paths["model"] = fit_task(paths["train"], paths["schema"], req, str(home / "_models" / key))
+        paths.update(generate_task(paths["model"], paths["train"], req, str(work)))
+        contract = contract_task(paths, req, str(work))
+        evaluation = evaluate_task(paths, req, str(work))
+        reasons = list(evaluation["failed_gates"])
+        if contract is not None and not contract["success"]:
+            reasons += [f"contract: {m}" for m in contract["failures"]]
+        if reasons:
+            where = reject_task(req, run_id, {"run_id": run_id, "reasons": reasons, "scores": evaluation["scores"]},
+                                evaluation["report"])
+            result = {"status": "rejected", "run_id": run_id, "path": where, "report": str(Path(where) / "report.html"),
+                      "reasons": reasons}
+        else:
+            where = publish_task(req, run_id, paths, contract, evaluation)
+            result = {"status": "published", "run_id": run_id, "path": where, "report": str(Path(where) / "report.html"),
+                      "reasons": []}
+        _artifacts(req, result, evaluation, contract)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if work.parent.exists() and not any(work.parent.iterdir()):
+            work.parent.rmdir()
+
+
+def _artifacts(req: SynthesisRequest, result: dict, evaluation: dict, contract: dict | None) -> None:
+    s = evaluation["scores"]
+    key = "".join(ch if ch.isalnum() else "-" for ch in req.name.lower()).strip("-") or "request"
+    util = s["utility"]["ratio"] if s.get("utility") else None
+    rows = [{"measure": "fidelity score", "value": s["fidelity"]["score"]},
+            {"measure": "detection AUC", "value": s["detection_auc"]},
+            {"measure": "utility ratio", "value": util},
+            {"measure": "DCR ratio (p5)", "value": s["privacy"]["dcr_p5_ratio"]},
+            {"measure": "exact-copy rate", "value": s["privacy"]["exact_copy_rate"]},
+            {"measure": "membership AUC", "value": s["privacy"]["mia_auc"]}]
+    create_table_artifact(rows, key=f"{key}-scores", description=f"synthgan scores of {req.name}")
+    gates = "\n".join(f"- **{g['status']}** {g['reason']}" for g in s["gates"])
+    contract_line = ("no contract" if contract is None else "; ".join(
+        f"{part}: {st['successful_expectations']}/{st['evaluated_expectations']} expectations hold"
+        for part, st in contract["statistics"].items()))
+    md = (f"# {req.name}: {result['status']}\n\nRun `{result['run_id']}`\n\n"
+          f"- data: `{result['path']}`\n- report: `{result['report']}`\n- contract: {contract_line}\n\n"
+          f"## Gates\n{gates}\n")
+    if result["reasons"]:
+        md += "\n## Why nothing was published\n" + "\n".join(f"- {r}" for r in result["reasons"]) + "\n"
+    create_markdown_artifact(md, key=f"{key}-summary", description=f"synthgan run of {req.name}")

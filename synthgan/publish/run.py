@@ -1,0 +1,79 @@
+"""All-or-nothing publishing of one run, and the rejected-run record.
+
+    <output>/<name>/<run_id>/data/part-00000.parquet ...
+                            /manifest.json   (request, schema, row counts, scores, gates, hashes)
+                            /report.html
+    <output>/<name>/LATEST                    (the newest run id; written last)
+    <output>/<name>/_rejected/<run_id>/       (report.html, reasons.json: nothing published)
+
+A run is written under a hidden temporary name beside its final place and renamed when complete;
+any error on the way deletes it and leaves LATEST as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from synthgan.errors import SynthganError
+from synthgan.publish.parquet import arrow_schema, content_hash, write_parquet_atomic
+from synthgan.schema import Schema
+from synthgan.synthesizers.persistence import AtomicFolder, write_json, write_text_atomic
+
+PART_ROWS = 100_000
+LATEST = "LATEST"
+REJECTED = "_rejected"
+
+
+class PublishError(SynthganError, OSError):
+    """A run cannot be published (for example, its folder exists already)."""
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def publish_run(root: Path, name: str, run_id: str, data: pd.DataFrame, schema: Schema, manifest: dict,
+                report: Path | None = None, metadata: dict[str, str] | None = None) -> Path:
+    """Publish ``data`` as ``<root>/<name>/<run_id>`` and point LATEST at it; returns the run folder."""
+    final = Path(root) / name / run_id
+    if final.exists():
+        raise PublishError(f"{final}: a run with this id is already published")
+    arrow = arrow_schema(data, schema)
+    with AtomicFolder(final, overwrite=False) as tmp:
+        (tmp / "data").mkdir()
+        parts = [data.iloc[i:i + PART_ROWS] for i in range(0, len(data), PART_ROWS)] or [data]
+        for k, part in enumerate(parts):
+            write_parquet_atomic(part, tmp / "data" / f"part-{k:05d}.parquet", metadata, schema=arrow)
+        if report is not None:
+            shutil.copyfile(report, tmp / "report.html")
+        files = sorted(p for p in tmp.rglob("*") if p.is_file())
+        manifest = {**manifest, "run_id": run_id, "rows": len(data), "content_hash": content_hash(data),
+                    "arrow_schema": {f.name: str(f.type) for f in arrow},
+                    "files": {str(p.relative_to(tmp)): file_sha256(p) for p in files}}
+        write_json(tmp / "manifest.json", manifest)
+    write_text_atomic(Path(root) / name / LATEST, run_id + "\n")
+    return final
+
+
+def reject_run(root: Path, name: str, run_id: str, reasons: dict, report: Path | None = None) -> Path:
+    """Record why a run was not published: ``<root>/<name>/_rejected/<run_id>/``."""
+    target = Path(root) / name / REJECTED / run_id
+    with AtomicFolder(target) as tmp:
+        if report is not None and Path(report).exists():
+            shutil.copyfile(report, tmp / "report.html")
+        write_json(tmp / "reasons.json", reasons)
+    return target
+
+
+def latest_run(root: Path, name: str) -> Path | None:
+    """The folder LATEST names, or None before the first publication."""
+    marker = Path(root) / name / LATEST
+    return Path(root) / name / marker.read_text().strip() if marker.exists() else None

@@ -1,0 +1,174 @@
+"""A synthesis request: what a data team asks for, as a short YAML file validated by pydantic.
+
+```yaml
+name: adult-income
+modality: tabular
+source: {path: ../shared/datasets/adult.csv}
+target: income
+model: {preset: fast, epochs: 30}
+generate: {rows: 10000, per_condition: {income: {">50K": 5000}}}
+contract: data_contracts/adult.json
+gates: {max_detection_auc: 0.99}
+output: published
+schedule: "0 3 * * 1"      # optional cron: `synthgan serve` runs it
+seed: 0
+```
+
+Relative paths are resolved against the request file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synthgan.errors import ConfigError
+from synthgan.evaluate.gates import QualityGates
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "fast": {"epochs": 30, "batch_size": 500},
+    "default": {"epochs": 150, "batch_size": 500},
+    "quality": {"epochs": 300, "batch_size": 500},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSpec(_Strict):
+    path: Path
+    format: Literal["auto", "csv", "parquet"] = "auto"
+
+
+class ModelSpec(_Strict):
+    """A preset and any TabularGAN hyperparameters that override it."""
+
+    preset: Literal["fast", "default", "quality"] = "default"
+    epochs: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=2)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+    def resolved(self) -> dict[str, Any]:
+        out = dict(PRESETS[self.preset])
+        out.update({k: v for k, v in (("epochs", self.epochs), ("batch_size", self.batch_size)) if v is not None})
+        out.update(self.hyperparameters)
+        return out
+
+
+class GenerateSpec(_Strict):
+    """``rows`` drawn freely, plus ``per_condition[column][value]`` rows with that exact value."""
+
+    rows: int = Field(10_000, ge=0)
+    per_condition: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    @field_validator("per_condition")
+    @classmethod
+    def _counts(cls, v: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        for col, counts in v.items():
+            for value, n in counts.items():
+                if n < 0:
+                    raise ValueError(f"per_condition.{col}.{value}: row count must be >= 0, got {n}")
+        return v
+
+    @property
+    def total(self) -> int:
+        return self.rows + sum(n for counts in self.per_condition.values() for n in counts.values())
+
+
+class SynthesisRequest(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    modality: Literal["tabular", "timeseries", "image"]
+    source: SourceSpec
+    target: str | None = None
+    discrete_columns: list[str] | None = None
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    generate: GenerateSpec = Field(default_factory=GenerateSpec)
+    contract: Path | None = None
+    gates: dict[str, float | None] = Field(default_factory=dict)
+    output: Path = Path("published")
+    schedule: str | None = None
+    seed: int = Field(0, ge=0)
+    holdout_fraction: float = Field(0.2, gt=0.0, lt=0.9)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if "/" in v or "\\" in v or ".." in v or v.startswith("."):
+            raise ValueError(f"{v!r} must not contain a path separator or '..' or start with '.'")
+        return v
+
+    @field_validator("gates")
+    @classmethod
+    def _gates(cls, v: dict) -> dict:
+        try:
+            QualityGates.from_dict(v)
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            from prefect.client.schemas.schedules import CronSchedule
+            try:
+                CronSchedule(cron=v)
+            except ValidationError:
+                raise ValueError(f"{v!r} is not a valid cron expression (e.g. '0 3 * * 1')") from None
+        return v
+
+    @model_validator(mode="after")
+    def _files(self) -> "SynthesisRequest":
+        if self.contract is not None and not self.contract.is_file():
+            raise ValueError(f"contract: file {self.contract} not found")
+        if not self.source.path.exists():
+            raise ValueError(f"source.path: {self.source.path} not found")
+        return self
+
+    @property
+    def quality_gates(self) -> QualityGates:
+        return QualityGates.from_dict(self.gates)
+
+
+def _resolve(data: dict, base: Path) -> dict:
+    """Relative paths in the request are relative to the request file."""
+    out = dict(data)
+    if isinstance(out.get("source"), dict) and "path" in out["source"]:
+        out["source"] = {**out["source"], "path": str((base / Path(str(out["source"]["path"])).expanduser()).resolve())}
+    for key in ("contract", "output"):
+        if out.get(key) is not None:
+            out[key] = str((base / Path(str(out[key])).expanduser()).resolve())
+    return out
+
+
+def parse_request(data: Any, base: Path = Path("."), source: str = "request") -> SynthesisRequest:
+    """Validate request data (a mapping); errors name the field at fault."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return SynthesisRequest.model_validate(_resolve(data, base))
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            problems.append(f"{field}: {msg}" if field else msg)
+        raise ConfigError(f"{source}: " + "; ".join(problems)) from None
+
+
+def load_request(path: str | Path) -> SynthesisRequest:
+    """Read and validate a request YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: request file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    return parse_request(data, path.resolve().parent, str(path))

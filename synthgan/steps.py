@@ -1,0 +1,159 @@
+"""The pipeline's steps as plain library functions that pass paths (the Prefect flow in
+``pipelines/`` only calls them in order): ingest, split, fit, generate, check the contract,
+evaluate, then publish or reject."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthgan.errors import ConfigError
+from synthgan.ingest import read_table
+from synthgan.request import SynthesisRequest
+from synthgan.schema import Schema
+from synthgan.synthesizers.persistence import fingerprint_frame, library_versions, read_json, write_json
+
+
+def ingest(req: SynthesisRequest, work: Path) -> dict:
+    """Read and clean the source into ``work/real.parquet`` and ``work/schema.json``."""
+    if req.modality != "tabular":
+        raise ConfigError(f"modality: {req.modality!r} is not available in the pipeline yet (only 'tabular')")
+    table = read_table(req.source.path, discrete_columns=req.discrete_columns)
+    work.mkdir(parents=True, exist_ok=True)
+    table.data.to_parquet(work / "real.parquet", index=False)
+    (work / "schema.json").write_text(table.schema.to_json())
+    for col in ([req.target] if req.target else []) + list(req.generate.per_condition):
+        if col not in table.data.columns:
+            raise ConfigError(f"column {col!r} named in the request is not in {req.source.path}; "
+                              f"columns are {list(table.data.columns)}")
+    return {"real": str(work / "real.parquet"), "schema": str(work / "schema.json"), "rows": len(table.data)}
+
+
+def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
+    """Seeded train/holdout split, stratified on the target when it is discrete."""
+    from sklearn.model_selection import train_test_split
+    df = pd.read_parquet(real)
+    sch = Schema.from_json(Path(schema).read_text())
+    strat = None
+    if req.target and sch[req.target].kind.is_discrete:
+        strat = df[req.target].astype(object).fillna("(null)").astype(str)
+        if strat.value_counts().min() < 2:
+            strat = None
+    train, hold = train_test_split(df, test_size=req.holdout_fraction, random_state=req.seed, stratify=strat)
+    paths = {"train": work / "train.parquet", "holdout": work / "holdout.parquet"}
+    train.reset_index(drop=True).to_parquet(paths["train"], index=False)
+    hold.reset_index(drop=True).to_parquet(paths["holdout"], index=False)
+    return {"train": str(paths["train"]), "holdout": str(paths["holdout"]),
+            "fingerprint": fingerprint_frame(train.reset_index(drop=True))}
+
+
+def model_key(fingerprint: str, config: dict, seed: int, contract: str | None) -> str:
+    """What the fitted model depends on: the training rows, the configuration, the seed and the
+    personal-data columns the contract removes."""
+    blob = json.dumps({"data": fingerprint, "config": config, "seed": seed, "contract": contract}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
+    """Fit a TabularGAN on the training rows (personal-data columns removed) and save it."""
+    from synthgan import TabularGAN
+    df = pd.read_parquet(train)
+    sch = Schema.from_json(Path(schema).read_text())
+    if req.contract is not None:
+        from synthgan.contracts import load_suite, strip_pii
+        df = strip_pii(df, load_suite(req.contract))
+    sch = Schema(tuple(c for c in sch.columns if c.name in df.columns))
+    gan = TabularGAN(**req.model.resolved(), random_state=req.seed, verbose=True)
+    gan.fit(df, schema=sch)
+    gan.save(model_dir)
+    return str(model_dir)
+
+
+def generate(model_dir: str, train: str, req: SynthesisRequest, work: Path) -> dict:
+    """Free rows, then the exact per-condition rows, personal data dropped or faked per the contract."""
+    from synthgan import TabularGAN
+    gan = TabularGAN.load(model_dir, device="cpu")
+    parts = [gan.sample(req.generate.rows, random_state=req.seed + 1)]
+    k, offset = 2, req.generate.rows
+    for col, counts in req.generate.per_condition.items():
+        for value, n in counts.items():
+            parts.append(gan.sample(n, conditions={col: _typed(gan, col, value)}, random_state=req.seed + k,
+                                    id_offset=offset))
+            k, offset = k + 1, offset + n
+    synth = pd.concat(parts, ignore_index=True)
+    augment = pd.concat(parts[1:], ignore_index=True) if len(parts) > 1 else None
+    real = pd.read_parquet(train)
+    if req.contract is not None:
+        from synthgan.contracts import apply_pii_policy, load_suite
+        suite = load_suite(req.contract)
+        rng = np.random.default_rng(req.seed)
+        synth = apply_pii_policy(synth, suite, real, rng)
+        augment = apply_pii_policy(augment, suite, real, rng) if augment is not None else None
+    synth.to_parquet(work / "synthetic.parquet", index=False)
+    synth.iloc[:req.generate.rows].to_parquet(work / "free.parquet", index=False)
+    out = {"synthetic": str(work / "synthetic.parquet"), "free": str(work / "free.parquet"), "augment": None,
+           "rows": len(synth)}
+    if augment is not None:
+        augment.to_parquet(work / "augment.parquet", index=False)
+        out["augment"] = str(work / "augment.parquet")
+    return out
+
+
+def _typed(gan, column: str, text: str):
+    enc = gan.transformer_.discrete_.get(column)
+    for v in (enc.levels + enc.rare_values) if enc is not None else []:
+        if str(v) == str(text):
+            return v
+    return text
+
+
+def check_contract(paths: dict, req: SynthesisRequest, work: Path) -> dict | None:
+    """Validate against the request's contract (None without one): every expectation on the freely
+    drawn rows, and the rules (not the distribution expectations) on every row to be published,
+    since per-condition rows are skewed on purpose."""
+    if req.contract is None:
+        return None
+    from synthgan.contracts import load_suite, validate_frame
+    suite = load_suite(req.contract)
+    free = validate_frame(pd.read_parquet(paths["free"] if req.generate.rows else paths["synthetic"]), suite)
+    checks = {"sample": free}
+    if req.generate.per_condition:
+        checks["all_rows_rules"] = validate_frame(pd.read_parquet(paths["synthetic"]), suite, rules_only=True)
+    write_json(work / "contract_result.json", {k: r.to_dict() for k, r in checks.items()})
+    return {"success": all(r.success for r in checks.values()),
+            "statistics": {k: r.statistics for k, r in checks.items()},
+            "failures": [f"{k}: {f.message}" for k, r in checks.items() for f in r.failures],
+            "path": str(work / "contract_result.json")}
+
+
+def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
+    """Scores and gates; scores.json and report.html in ``work``. Fidelity, detection, utility and
+    privacy judge the freely drawn rows (the per-condition rows are skewed on purpose); the
+    per-condition rows feed the augmentation lift."""
+    from synthgan.evaluate import evaluate_tabular
+    train = pd.read_parquet(paths["train"])
+    synth = pd.read_parquet(paths["free"] if req.generate.rows else paths["synthetic"])
+    keep = [c for c in train.columns if c in synth.columns]       # dropped personal data is not scored
+    augment = pd.read_parquet(paths["augment"])[keep] if paths.get("augment") else None
+    result = evaluate_tabular(train[keep], pd.read_parquet(paths["holdout"])[keep], synth[keep],
+                              target=req.target, gates=req.quality_gates, augment_with=augment,
+                              random_state=req.seed)
+    written = result.write(work, title=f"synthgan: {req.name}")
+    return {"passed": result.passed, "scores": result.to_dict(), "report": str(written["report"]),
+            "failed_gates": [g.reason for g in result.failed_gates]}
+
+
+def manifest(req: SynthesisRequest, paths: dict, contract: dict | None, evaluation: dict) -> dict:
+    """Everything a reader of a published run needs to trust it."""
+    model = read_json(Path(paths["model"]) / "manifest.json")
+    return {"request": json.loads(req.model_dump_json()), "schema": json.loads(Path(paths["schema"]).read_text()),
+            "rows": {"real": paths["real_rows"], "train": len(pd.read_parquet(paths["train"], columns=[])),
+                     "holdout": len(pd.read_parquet(paths["holdout"], columns=[])), "synthetic": paths["rows"]},
+            "model": {"key": Path(paths["model"]).name, "fingerprint": model["data"]["fingerprint"],
+                      "seed": model["seed"], "metrics": model["metrics"]},
+            "library_versions": library_versions(), "contract": contract,
+            "evaluation": evaluation["scores"]}

@@ -1,0 +1,129 @@
+"""The Prefect flow end to end on a tiny table, against the session's real Prefect test server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipelines.deployments import build_deployments
+from pipelines.tabular import synthesize
+from synthgan.cli import app
+from synthgan.contracts import draft_suite, save_suite
+from tests.conftest import make_mixed
+
+OFF = {g: None for g in ("min_fidelity_score", "max_detection_auc", "min_utility_ratio", "min_dcr_ratio",
+                         "max_exact_copy_rate", "max_membership_auc")}
+
+
+def write_request(folder: Path, name: str = "tiny", **over) -> Path:
+    data = folder / "mixed.csv"
+    if not data.exists():
+        real = make_mixed(400)
+        real.to_csv(data, index=False)
+        # generous bands and null rates: a 2-epoch GAN is checked for the rules, not its statistics
+        save_suite(draft_suite(real, "mixed", tolerance=10, null_slack=0.9), folder / "mixed.json")
+    req = {"name": name, "modality": "tabular", "source": {"path": "mixed.csv"}, "target": "group",
+           "model": {"preset": "fast", "epochs": 2}, "generate": {"rows": 300, "per_condition": {"group": {"c": 100}}},
+           "contract": "mixed.json", "gates": dict(OFF), "output": "out", "seed": 0}
+    req.update(over)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(req))
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
+    result = synthesize(str(write_request(tmp_path)))
+    assert result["status"] == "published", result["reasons"]
+    run = Path(result["path"])
+    assert run.parent == tmp_path / "out" / "tiny"
+    assert (run.parent / "LATEST").read_text().strip() == result["run_id"] == run.name
+    manifest = json.loads((run / "manifest.json").read_text())
+    for rel, digest in manifest["files"].items():
+        assert sha256(run / rel) == digest
+    assert {"data/part-00000.parquet", "report.html"} <= set(manifest["files"])
+    assert manifest["rows"] == 400 and manifest["contract"]["success"]
+    assert set(manifest["contract"]["statistics"]) == {"sample", "all_rows_rules"}
+    assert manifest["evaluation"]["utility"]["target"] == "group"
+    table = pq.read_table(run / "data" / "part-00000.parquet")
+    assert table.schema.metadata[b"synthgan.request"] == b"tiny"
+    assert str(table.schema.field("when").type) == "timestamp[us]" and str(table.schema.field("count").type) == "int64"
+    df = table.to_pandas()
+    assert (df["group"] == "c").sum() >= 100
+    assert not (run.parent / ".work").exists()
+    from prefect.client.orchestration import get_client
+    with get_client(sync_client=True) as client:
+        arts = {a.key: a for a in client.read_artifacts() if a.key}
+    assert arts["tiny-summary"].type == "markdown" and "published" in arts["tiny-summary"].data
+    assert arts["tiny-scores"].type == "table"
+
+
+def test_gate_failure_publishes_nothing(tmp_path):
+    result = synthesize(str(write_request(tmp_path, gates={**OFF, "max_detection_auc": 0.5})))
+    assert result["status"] == "rejected"
+    home = tmp_path / "out" / "tiny"
+    assert not (home / result["run_id"]).exists() and not (home / "LATEST").exists()
+    reasons = json.loads((home / "_rejected" / result["run_id"] / "reasons.json").read_text())
+    assert any(r.startswith("detection AUC") and "> maximum 0.500" in r for r in reasons["reasons"])
+    assert (home / "_rejected" / result["run_id"] / "report.html").exists()
+
+
+def test_failure_mid_publish_leaves_no_partial_run(tmp_path, monkeypatch):
+    first = synthesize(str(write_request(tmp_path)))
+    home = tmp_path / "out" / "tiny"
+    before = sorted(p.name for p in home.iterdir())
+
+    import synthgan.publish.run as publisher
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr(publisher, "write_json", disk_full)       # after the Parquet parts are written
+    with pytest.raises(OSError, match="disk full"):
+        synthesize(str(write_request(tmp_path)))
+    assert sorted(p.name for p in home.iterdir()) == before
+    assert (home / "LATEST").read_text().strip() == first["run_id"]
+
+
+def test_same_request_and_seed_give_identical_content_and_skip_training(tmp_path):
+    path = write_request(tmp_path)
+    a = synthesize(str(path))
+    model_dirs = list((tmp_path / "out" / "tiny" / "_models").iterdir())
+    stamp = (model_dirs[0] / "generator.safetensors").stat().st_mtime_ns
+    b = synthesize(str(path))
+    ma, mb = (json.loads((Path(r["path"]) / "manifest.json").read_text()) for r in (a, b))
+    assert ma["content_hash"] == mb["content_hash"] and a["run_id"] != b["run_id"]
+    assert ma["model"]["key"] == mb["model"]["key"]
+    assert list((tmp_path / "out" / "tiny" / "_models").iterdir()) == model_dirs
+    assert (model_dirs[0] / "generator.safetensors").stat().st_mtime_ns == stamp     # not refitted
+
+
+def test_scheduled_requests_become_deployments(tmp_path):
+    write_request(tmp_path, name="nightly", schedule="0 2 * * *")
+    write_request(tmp_path, name="weekly", schedule="30 4 * * 1")
+    write_request(tmp_path, name="adhoc")
+    deps = {d.name: d for d in build_deployments(tmp_path)}
+    assert set(deps) == {"nightly", "weekly"}
+    assert deps["nightly"].schedules[0].schedule.cron == "0 2 * * *"
+    assert deps["weekly"].parameters == {"request_path": str((tmp_path / "weekly.yaml").resolve())}
+    assert deps["weekly"].flow_name == "synthgan-tabular"
+
+
+def test_cli_run_reports_where_or_why(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["run", str(write_request(tmp_path))])
+    assert ok.exit_code == 0, ok.output
+    assert "published" in ok.output and "report.html" in ok.output
+    bad = runner.invoke(app, ["run", str(write_request(tmp_path, name="strict", gates={**OFF, "max_exact_copy_rate": 0.0,
+                                                                                   "max_detection_auc": 0.5}))])
+    assert bad.exit_code == 1
+    assert "nothing published" in bad.output and "detection AUC" in bad.output

@@ -1,0 +1,58 @@
+"""Synthesis requests: valid files load with paths resolved; bad ones name the field at fault."""
+
+import pytest
+import yaml
+
+from synthgan.errors import ConfigError
+from synthgan.request import PRESETS, load_request
+
+
+def write(folder, **fields):
+    (folder / "data.csv").write_text("a,b\n1,x\n2,y\n")
+    req = {"name": "t", "modality": "tabular", "source": {"path": "data.csv"}, **fields}
+    path = folder / "req.yaml"
+    path.write_text(yaml.safe_dump(req))
+    return path
+
+
+def test_valid_request_resolves_paths_and_presets(tmp_path):
+    req = load_request(write(tmp_path, model={"preset": "fast", "batch_size": 100}, output="pub",
+                             generate={"rows": 10, "per_condition": {"b": {"x": 5}}}, schedule="0 3 * * 1"))
+    assert req.source.path == (tmp_path / "data.csv").resolve() and req.output == (tmp_path / "pub").resolve()
+    assert req.model.resolved() == {**PRESETS["fast"], "batch_size": 100}
+    assert req.generate.total == 15 and req.quality_gates.max_detection_auc == 0.90
+
+
+def test_the_repository_demo_request_loads():
+    req = load_request("requests/adult.yaml")
+    assert req.name == "adult" and req.target == "income" and req.contract.name == "adult.json"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"colour": "red"}, "colour: unknown field"),
+    ({"generate": {"rows": -5}}, "generate.rows: Input should be greater than or equal to 0"),
+    ({"generate": {"per_condition": {"b": {"x": -1}}}}, "per_condition.b.x: row count must be >= 0"),
+    ({"modality": "audio"}, "modality: Input should be 'tabular', 'timeseries' or 'image'"),
+    ({"name": "../etc"}, "name: '../etc' must not contain a path separator"),
+    ({"name": "a/b"}, "name: 'a/b' must not contain a path separator"),
+    ({"source": {"path": "missing.csv"}}, "source.path: .*missing.csv not found"),
+    ({"contract": "nope.json"}, "contract: file .*nope.json not found"),
+    ({"schedule": "every monday"}, "schedule: 'every monday' is not a valid cron expression"),
+    ({"gates": {"max_auc": 0.5}}, r"gates: unknown quality gate\(s\) \['max_auc'\]"),
+    ({"model": {"preset": "huge"}}, "model.preset: Input should be 'fast', 'default' or 'quality'"),
+])
+def test_bad_requests_name_the_field(tmp_path, fields, message):
+    with pytest.raises(ConfigError, match=message):
+        load_request(write(tmp_path, **fields))
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: request file not found"):
+        load_request(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_request(bad)
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="expected a mapping of fields"):
+        load_request(bad)
