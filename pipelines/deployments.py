@@ -20,7 +20,7 @@ def request_files(path: str | Path) -> list[Path]:
 
 def build_deployments(path: str | Path) -> list:
     """One RunnerDeployment per scheduled request (named after the request, with its cron)."""
-    from pipelines.tabular import synthesize
+    from pipelines.synthesize import synthesize
     out = []
     for file in request_files(path):
         req = load_request(file)

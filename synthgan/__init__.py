@@ -2,7 +2,8 @@
 
 from synthgan.ingest import read_table
 from synthgan.schema import ColumnKind, ColumnSpec, Schema, infer_schema
-from synthgan.synthesizers import TabularGAN
+from synthgan.synthesizers import TabularGAN, TimeSeriesGAN
 
 __version__ = "0.1.0"
-__all__ = ["ColumnKind", "ColumnSpec", "Schema", "TabularGAN", "infer_schema", "read_table", "__version__"]
+__all__ = ["ColumnKind", "ColumnSpec", "Schema", "TabularGAN", "TimeSeriesGAN", "infer_schema", "read_table",
+           "__version__"]

@@ -223,7 +223,7 @@ def run(
     from synthgan.request import load_request
     req = load_request(request)
     _prefect_env(output or req.output)
-    from pipelines.tabular import synthesize
+    from pipelines.synthesize import synthesize
     result = synthesize(str(request), str(output) if output else None)
     if result["status"] == "published":
         console.print(f"[green]published[/] run {result['run_id']}\n  data:   [bold]{result['path']}/data[/]\n"

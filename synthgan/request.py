@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthgan.errors import ConfigError
-from synthgan.evaluate.gates import QualityGates
+from synthgan.evaluate.gates import QualityGates, SeriesGates
 
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 30, "batch_size": 500},
@@ -79,12 +79,22 @@ class GenerateSpec(_Strict):
         return self.rows + sum(n for counts in self.per_condition.values() for n in counts.values())
 
 
+class SeriesSpec(_Strict):
+    """Long-format time series: which column is the entity, which the time, which are static."""
+
+    entity: str
+    time: str
+    static: list[str] = Field(default_factory=list)
+    features: list[str] | None = None
+
+
 class SynthesisRequest(_Strict):
     name: str = Field(min_length=1, max_length=100)
     modality: Literal["tabular", "timeseries", "image"]
     source: SourceSpec
     target: str | None = None
     discrete_columns: list[str] | None = None
+    series: SeriesSpec | None = None
     model: ModelSpec = Field(default_factory=ModelSpec)
     generate: GenerateSpec = Field(default_factory=GenerateSpec)
     contract: Path | None = None
@@ -101,15 +111,6 @@ class SynthesisRequest(_Strict):
             raise ValueError(f"{v!r} must not contain a path separator or '..' or start with '.'")
         return v
 
-    @field_validator("gates")
-    @classmethod
-    def _gates(cls, v: dict) -> dict:
-        try:
-            QualityGates.from_dict(v)
-        except ConfigError as e:
-            raise ValueError(str(e)) from None
-        return v
-
     @field_validator("schedule")
     @classmethod
     def _cron(cls, v: str | None) -> str | None:
@@ -122,6 +123,16 @@ class SynthesisRequest(_Strict):
         return v
 
     @model_validator(mode="after")
+    def _gates_and_series(self) -> "SynthesisRequest":
+        try:
+            (SeriesGates if self.modality == "timeseries" else QualityGates).from_dict(self.gates)
+        except ConfigError as e:
+            raise ValueError(f"gates: {e}") from None
+        if self.modality == "timeseries" and self.series is None:
+            raise ValueError("series: a timeseries request needs series: {entity, time, static, features}")
+        return self
+
+    @model_validator(mode="after")
     def _files(self) -> "SynthesisRequest":
         if self.contract is not None and not self.contract.is_file():
             raise ValueError(f"contract: file {self.contract} not found")
@@ -132,6 +143,10 @@ class SynthesisRequest(_Strict):
     @property
     def quality_gates(self) -> QualityGates:
         return QualityGates.from_dict(self.gates)
+
+    @property
+    def series_gates(self) -> SeriesGates:
+        return SeriesGates.from_dict(self.gates)
 
 
 def _resolve(data: dict, base: Path) -> dict:

@@ -143,17 +143,27 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
                               target=req.target, gates=req.quality_gates, augment_with=augment,
                               random_state=req.seed)
     written = result.write(work, title=f"synthgan: {req.name}")
+    p = result.privacy
+    headline = [{"measure": "fidelity score", "value": result.fidelity.score},
+                {"measure": "detection AUC", "value": result.detection_auc},
+                {"measure": "utility ratio", "value": result.utility.ratio if result.utility else None},
+                {"measure": "DCR ratio (p5)", "value": p.dcr_p5_ratio},
+                {"measure": "exact-copy rate", "value": p.exact_copy_rate},
+                {"measure": "membership AUC", "value": p.mia_auc}]
     return {"passed": result.passed, "scores": result.to_dict(), "report": str(written["report"]),
-            "failed_gates": [g.reason for g in result.failed_gates]}
+            "failed_gates": [g.reason for g in result.failed_gates], "headline": headline}
 
 
 def manifest(req: SynthesisRequest, paths: dict, contract: dict | None, evaluation: dict) -> dict:
     """Everything a reader of a published run needs to trust it."""
     model = read_json(Path(paths["model"]) / "manifest.json")
+    data = model.get("data", {})
     return {"request": json.loads(req.model_dump_json()), "schema": json.loads(Path(paths["schema"]).read_text()),
             "rows": {"real": paths["real_rows"], "train": len(pd.read_parquet(paths["train"], columns=[])),
                      "holdout": len(pd.read_parquet(paths["holdout"], columns=[])), "synthetic": paths["rows"]},
-            "model": {"key": Path(paths["model"]).name, "fingerprint": model["data"]["fingerprint"],
-                      "seed": model["seed"], "metrics": model["metrics"]},
+            "model": {"key": Path(paths["model"]).name, "format": model.get("format"),
+                      "training_data_fingerprint": paths["fingerprint"], "seed": model["seed"],
+                      "metrics": model.get("metrics", {"train_seconds": model.get("train_seconds")}),
+                      "rows_seen": data.get("rows", model.get("series"))},
             "library_versions": library_versions(), "contract": contract,
             "evaluation": evaluation["scores"]}

@@ -2,6 +2,6 @@
 quality gates that decide whether a table may be published."""
 
 from synthgan.evaluate.core import EvaluationResult, evaluate_tabular
-from synthgan.evaluate.gates import GateResult, QualityGates
+from synthgan.evaluate.gates import GateResult, QualityGates, SeriesGates
 
-__all__ = ["EvaluationResult", "GateResult", "QualityGates", "evaluate_tabular"]
+__all__ = ["EvaluationResult", "GateResult", "QualityGates", "SeriesGates", "evaluate_tabular"]

@@ -70,12 +70,7 @@ class QualityGates:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "QualityGates":
-        d = dict(d or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown quality gate(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**d)
+        return _from_dict(cls, d, "quality gate")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,6 +96,15 @@ class QualityGates:
         return out
 
 
+def _from_dict(cls, d: Mapping[str, Any] | None, label: str):
+    d = dict(d or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"unknown {label}(s) {unknown}; expected some of {sorted(known)}")
+    return cls(**d)
+
+
 def _judge(name: str, label: str, value: float | None, threshold: float, lower_bound: bool) -> GateResult:
     if value is None:
         return GateResult(name, "skipped", None, threshold, f"{label}: not measured (no target column)")
@@ -114,3 +118,39 @@ def _judge(name: str, label: str, value: float | None, threshold: float, lower_b
     else:
         reason = f"{label} {value:.3f} {rel} {word} {threshold:.3f} (off by {abs(value - threshold):.3f})"
     return GateResult(name, "passed" if ok else "failed", float(value), threshold, reason)
+
+
+@dataclass(frozen=True)
+class SeriesGates:
+    """Thresholds for synthetic time series; ``None`` turns a gate off.
+
+    Attributes
+    ----------
+    max_discriminative_score : float
+        Highest |accuracy - 0.5| of the post-hoc real-vs-synthetic GRU classifier, 0-0.5.
+    max_predictive_ratio : float
+        Highest predictive score (trained on synthetic) over the real baseline's.
+    """
+
+    max_discriminative_score: float | None = 0.20
+    max_predictive_ratio: float | None = 1.20
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf):
+                raise ConfigError(f"series gate {f.name!r}: expected a non-negative number or null, got {v!r}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "SeriesGates":
+        return _from_dict(cls, d, "series gate")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def check(self, scores: dict) -> list[GateResult]:
+        """Every enabled gate, measured on ``SeriesEvaluation.to_dict()``."""
+        labels = {"max_discriminative_score": ("discriminative score", scores["discriminative_score"]),
+                  "max_predictive_ratio": ("predictive ratio (synthetic/real)", scores["predictive_ratio"])}
+        return [_judge(f.name, labels[f.name][0], labels[f.name][1], getattr(self, f.name), lower_bound=False)
+                for f in fields(self) if getattr(self, f.name) is not None]

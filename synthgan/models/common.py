@@ -49,6 +49,10 @@ def build_seeded(factory, generator: torch.Generator, device: torch.device) -> n
                 nn.init.zeros_(m.bias)
             if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
                 m.reset_running_stats()
+        elif isinstance(m, nn.RNNBase):       # PyTorch's default: U(-1/sqrt(hidden), 1/sqrt(hidden))
+            bound = 1.0 / math.sqrt(m.hidden_size)
+            for p in m.parameters(recurse=False):
+                nn.init.uniform_(p, -bound, bound, generator=generator)
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, generator=generator)
     leftover = [n for n, p in module.named_parameters() if not torch.isfinite(p).all()]

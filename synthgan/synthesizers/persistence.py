@@ -60,6 +60,17 @@ def load_weights(path: Path, device: torch.device) -> dict[str, torch.Tensor]:
     return load_file(str(path), device=str(device))
 
 
+def read_model_config(directory: Path, fmt: str) -> dict:
+    """``directory/config.json`` of a saved model, checked to be of format ``fmt``."""
+    from synthgan.errors import ModelFileError
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory}: not a model folder (it does not exist or is a file)")
+    cfg = read_json(directory / "config.json")
+    if cfg.get("format") != fmt:
+        raise ModelFileError(f"{directory / 'config.json'}: format {cfg.get('format')!r}, expected {fmt!r}")
+    return cfg
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` under a temporary name beside ``path``, then rename over it."""
     path = Path(path)

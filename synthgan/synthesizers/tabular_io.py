@@ -45,11 +45,7 @@ def save_model(gan, directory: Path) -> Path:
 
 
 def load_model(cls, directory: Path, device: str):
-    if not directory.is_dir():
-        raise ModelFileError(f"{directory}: not a model folder (it does not exist or is a file)")
-    cfg = io.read_json(directory / "config.json")
-    if cfg.get("format") != FORMAT:
-        raise ModelFileError(f"{directory / 'config.json'}: format {cfg.get('format')!r}, expected {FORMAT!r}")
+    cfg = io.read_model_config(directory, FORMAT)
     hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__)
           if f.name in cfg["hyperparameters"]}
     hp["device"] = device

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipelines.deployments import build_deployments
-from pipelines.tabular import synthesize
+from pipelines.synthesize import synthesize
 from synthgan.cli import app
 from synthgan.contracts import draft_suite, save_suite
 from tests.conftest import make_mixed
@@ -115,7 +115,7 @@ def test_scheduled_requests_become_deployments(tmp_path):
     assert set(deps) == {"nightly", "weekly"}
     assert deps["nightly"].schedules[0].schedule.cron == "0 2 * * *"
     assert deps["weekly"].parameters == {"request_path": str((tmp_path / "weekly.yaml").resolve())}
-    assert deps["weekly"].flow_name == "synthgan-tabular"
+    assert deps["weekly"].flow_name == "synthgan-synthesize"
 
 
 def test_cli_run_reports_where_or_why(tmp_path):
@@ -127,3 +127,26 @@ def test_cli_run_reports_where_or_why(tmp_path):
                                                                                    "max_detection_auc": 0.5}))])
     assert bad.exit_code == 1
     assert "nothing published" in bad.output and "detection AUC" in bad.output
+
+
+def test_timeseries_request_publishes_long_format_series(tmp_path):
+    from synthgan.datasets import labelled_sines
+    labelled_sines(n=80, steps=12).to_parquet(tmp_path / "machines.parquet", index=False)
+    req = {"name": "machines", "modality": "timeseries", "source": {"path": "machines.parquet"},
+           "series": {"entity": "machine", "time": "step", "static": ["speed", "site"],
+                      "features": ["vibration", "temperature"]},
+           "target": "speed", "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"static_epochs": 10}},
+           "generate": {"rows": 30, "per_condition": {"speed": {"fast": 10}}},
+           "gates": {"max_discriminative_score": None, "max_predictive_ratio": None}, "output": "out", "seed": 0}
+    path = tmp_path / "machines.yaml"
+    path.write_text(yaml.safe_dump(req))
+    result = synthesize(str(path))
+    assert result["status"] == "published", result["reasons"]
+    run = Path(result["path"])
+    df = pq.read_table(run / "data" / "part-00000.parquet").to_pandas()
+    assert df["machine"].nunique() == 40
+    assert list(df.columns) == ["machine", "step", "vibration", "temperature", "speed", "site"]
+    assert (df.groupby("machine")["speed"].first() == "fast").sum() >= 10
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {"discriminative_score", "predictive_ratio"} <= set(manifest["evaluation"])
+    assert "Traces" in (run / "report.html").read_text()

@@ -1,6 +1,8 @@
-"""The synthesis flow: ingest -> split -> fit -> generate -> contract -> evaluate -> gate -> publish.
+"""The synthesis flow (every modality): ingest -> split -> fit -> generate -> contract -> evaluate ->
+gate -> publish.
 
-Tasks are thin wrappers over :mod:`synthgan.steps` and pass paths. I/O tasks retry; the fit is
+Tasks are thin wrappers over :mod:`synthgan.steps` (tables) or :mod:`synthgan.steps_series`
+(time series) and pass paths. I/O tasks retry; the fit is
 cached on (training-data fingerprint, model configuration, seed, contract) both by Prefect and by
 the model folder it writes, so a rerun with nothing changed skips training. Results are stored as
 JSON (no pickle).
@@ -16,21 +18,26 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from synthgan import steps
+from synthgan import steps, steps_series
 from synthgan.publish import publish_run, reject_run
 from synthgan.request import SynthesisRequest, load_request
 
 IO = {"retries": 2, "retry_delay_seconds": 1, "persist_result": False}
 
 
+def _steps(req: SynthesisRequest):
+    """The step functions of the request's modality (same names, same path-passing contract)."""
+    return steps_series if req.modality == "timeseries" else steps
+
+
 @task(name="ingest", **IO)
 def ingest_task(req: SynthesisRequest, work: str) -> dict:
-    return steps.ingest(req, Path(work))
+    return _steps(req).ingest(req, Path(work))
 
 
 @task(name="split", **IO)
 def split_task(real: str, schema: str, req: SynthesisRequest, work: str) -> dict:
-    return steps.split(real, schema, req, Path(work))
+    return _steps(req).split(real, schema, req, Path(work))
 
 
 def _fit_key(context, parameters) -> str | None:
@@ -43,12 +50,12 @@ def _fit_key(context, parameters) -> str | None:
 def fit_task(train: str, schema: str, req: SynthesisRequest, model_dir: str) -> str:
     if (Path(model_dir) / "manifest.json").exists():      # fitted by an earlier run with the same key
         return model_dir
-    return steps.fit(train, schema, req, Path(model_dir))
+    return _steps(req).fit(train, schema, req, Path(model_dir))
 
 
 @task(name="generate", persist_result=False)
 def generate_task(model_dir: str, train: str, req: SynthesisRequest, work: str) -> dict:
-    return steps.generate(model_dir, train, req, Path(work))
+    return _steps(req).generate(model_dir, train, req, Path(work))
 
 
 @task(name="validate contract", persist_result=False)
@@ -58,7 +65,7 @@ def contract_task(paths: dict, req: SynthesisRequest, work: str) -> dict | None:
 
 @task(name="evaluate", persist_result=False)
 def evaluate_task(paths: dict, req: SynthesisRequest, work: str) -> dict:
-    return steps.evaluate(paths, req, Path(work))
+    return _steps(req).evaluate(paths, req, Path(work))
 
 
 @task(name="publish", **IO)
@@ -83,7 +90,7 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-@flow(name="synthgan-tabular", log_prints=True)
+@flow(name="synthgan-synthesize", log_prints=True)
 def synthesize(request_path: str, output: str | None = None) -> dict:
     """Run one request end to end; returns where it published, or why it did not."""
     req = load_request(request_path)
@@ -125,14 +132,7 @@ def synthesize(request_path: str, output: str | None = None) -> dict:
 def _artifacts(req: SynthesisRequest, result: dict, evaluation: dict, contract: dict | None) -> None:
     s = evaluation["scores"]
     key = "".join(ch if ch.isalnum() else "-" for ch in req.name.lower()).strip("-") or "request"
-    util = s["utility"]["ratio"] if s.get("utility") else None
-    rows = [{"measure": "fidelity score", "value": s["fidelity"]["score"]},
-            {"measure": "detection AUC", "value": s["detection_auc"]},
-            {"measure": "utility ratio", "value": util},
-            {"measure": "DCR ratio (p5)", "value": s["privacy"]["dcr_p5_ratio"]},
-            {"measure": "exact-copy rate", "value": s["privacy"]["exact_copy_rate"]},
-            {"measure": "membership AUC", "value": s["privacy"]["mia_auc"]}]
-    create_table_artifact(rows, key=f"{key}-scores", description=f"synthgan scores of {req.name}")
+    create_table_artifact(evaluation["headline"], key=f"{key}-scores", description=f"synthgan scores of {req.name}")
     gates = "\n".join(f"- **{g['status']}** {g['reason']}" for g in s["gates"])
     contract_line = ("no contract" if contract is None else "; ".join(
         f"{part}: {st['successful_expectations']}/{st['evaluated_expectations']} expectations hold"

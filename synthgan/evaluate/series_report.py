@@ -1,0 +1,78 @@
+"""The HTML report of a time-series evaluation: scores, real and synthetic traces side by side,
+autocorrelation by lag, and feature histograms."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from synthgan.evaluate.plots import REAL, SYNTH, to_png
+from synthgan.evaluate.report import _CSS, _img, _table
+from synthgan.ingest.timeseries import SeriesData
+
+if TYPE_CHECKING:
+    from synthgan.evaluate.timeseries import SeriesEvaluation
+
+TRACES = 6
+
+
+def traces(real: SeriesData, synth: SeriesData, seed: int = 0) -> str:
+    """For each feature (up to 4): a few real series on the left, synthetic ones on the right."""
+    feats = real.features[:4]
+    rng = np.random.default_rng(seed)
+    fig = Figure(figsize=(10, 2.2 * len(feats)))
+    for row, name in enumerate(feats):
+        j = real.features.index(name)
+        for col, (data, colour, label) in enumerate(((real, REAL, "real"), (synth, SYNTH, "synthetic"))):
+            ax = fig.add_subplot(len(feats), 2, 2 * row + col + 1)
+            for i in rng.choice(len(data.lengths), min(TRACES, len(data.lengths)), replace=False):
+                ax.plot(data.values[i, : data.lengths[i], j], color=colour, alpha=0.7, lw=1)
+            ax.set_title(f"{name}: {label}", fontsize=9)
+            ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return to_png(fig)
+
+
+def acf_plot(ev: "SeriesEvaluation", features: list[str]) -> str:
+    fig = Figure(figsize=(10, 2.6))
+    n = min(len(ev.acf_real), len(ev.acf_synthetic))
+    for k, name in enumerate(features[:4]):
+        ax = fig.add_subplot(1, min(len(features), 4), k + 1)
+        lags = np.arange(1, n + 1)
+        ax.plot(lags, ev.acf_real[:n, k], "o-", color=REAL, label="real")
+        ax.plot(lags, ev.acf_synthetic[:n, k], "s--", color=SYNTH, label="synthetic")
+        ax.set_title(f"autocorrelation: {name}", fontsize=9)
+        ax.set_xlabel("lag", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return to_png(fig)
+
+
+def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: SeriesData, gates: list,
+                         title: str = "Synthetic time-series evaluation") -> str:
+    d = ev.to_dict()
+    rows = [["discriminative score (|accuracy - 0.5|, 0 = indistinguishable)", d["discriminative_score"]],
+            ["predictive score, trained on synthetic (MAE on real)", d["predictive_score_synthetic"]],
+            ["predictive score, trained on real", d["predictive_score_real"]],
+            ["predictive ratio (synthetic / real)", d["predictive_ratio"]],
+            ["autocorrelation gap (mean |real - synthetic|, lags 1-10)", d["autocorrelation_gap"]],
+            ["length distribution (KS complement)", d["length_shape"]]]
+    rows += [[f"feature {k} (KS complement)", v] for k, v in d["feature_shapes"].items()]
+    rows += [[f"static {k} (shape)", v] for k, v in d["static_shapes"].items()]
+    if d.get("label_accuracy"):
+        rows += [[f"label accuracy, {k.upper()}", v] for k, v in d["label_accuracy"].items()]
+    gate_rows = [[g.name, g.status, g.measured, g.threshold, g.reason] for g in gates]
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+             f"<p class='note'>{len(real.lengths)} real and {len(synth.lengths)} synthetic series, "
+             f"{len(real.features)} features, up to {real.max_len} steps.</p>",
+             "<h2>Quality gates</h2>", _table(["gate", "status", "measured", "threshold", "reason"], gate_rows),
+             _table(["measure", "value"], rows),
+             "<h2>Traces</h2>", _img(traces(real, synth), "traces"),
+             "<h2>Autocorrelation</h2>", _img(acf_plot(ev, real.features), "autocorrelation"),
+             "</body></html>"]
+    return "\n".join(parts)

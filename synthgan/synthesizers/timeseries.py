@@ -1,0 +1,275 @@
+"""TimeSeriesGAN: synthetic long-format time series conditioned on static attributes.
+
+A DoppelGANger-style split: the static attributes of a series, with its length when lengths vary,
+are one table learned by a :class:`TabularGAN` (so conditions on them are exact and mixed types,
+nulls and rare levels are handled as for tables); a recurrent feature generator, conditioned on the
+encoded attributes, writes the time steps. Both train with the shared adversarial loop.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthgan.errors import ConfigError, DataError, NotFittedError
+from synthgan.ingest.timeseries import SeriesData, read_series
+from synthgan.models.common import build_seeded
+from synthgan.models.timeseries import SequenceCritic, SequenceGenerator
+from synthgan.synthesizers.tabular import TabularGAN
+from synthgan.train.device import resolve_device
+from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig
+
+LENGTH = "__length__"
+MIN_SERIES = 10
+
+
+@dataclass
+class TimeSeriesGANConfig:
+    """Hyperparameters; the constructor of :class:`TimeSeriesGAN` stores them, ``fit`` checks them."""
+
+    epochs: int = 300
+    batch_size: int = 128
+    step_noise: int = 8
+    global_noise: int = 16
+    hidden: int = 64
+    layers: int = 2
+    critic_channels: int = 64
+    lr_g: float = 5e-4
+    lr_d: float = 5e-4
+    d_steps: int = 2
+    gp_weight: float = 10.0
+    moment_weight: float = 1.0
+    ema_decay: float = 0.995
+    static_epochs: int = 300
+    random_state: int | None = None
+    device: str = "auto"
+    verbose: bool = False
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size", "step_noise", "global_noise", "hidden", "layers", "critic_channels",
+                     "d_steps", "static_epochs"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {v!r}")
+        for name in ("lr_g", "lr_d"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+        if self.gp_weight < 0 or self.moment_weight < 0:
+            raise ConfigError("gp_weight and moment_weight: expected >= 0")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay: expected a number in [0, 1), got {self.ema_decay!r}")
+        if self.random_state is not None and (not isinstance(self.random_state, (int, np.integer))
+                                              or self.random_state < 0):
+            raise ConfigError(f"random_state: expected None or a non-negative integer, got {self.random_state!r}")
+        resolve_device(self.device)
+
+
+class SeriesProblem:
+    """The sequence half of a GAN fit (see :class:`~synthgan.train.loop.GANProblem`).
+
+    Real rows are (B, T, F + 1): features scaled to [-1, 1] and zero after the end, then the mask.
+    Besides the adversarial loss, the generator matches the real batch's per-step means and
+    standard deviations (TimeGAN's moment loss), which steadies early training.
+    """
+
+    def __init__(self, values: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, cfg: TimeSeriesGANConfig,
+                 np_rng: np.random.Generator, torch_rng: torch.Generator) -> None:
+        self.values, self.mask, self.cond, self.cfg = values, mask, cond, cfg
+        self.np_rng, self.rng = np_rng, torch_rng
+        self.batch = min(cfg.batch_size, len(values))
+
+    def noise(self, b: int, t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        dev = self.values.device
+        return (torch.randn((b, t, self.cfg.step_noise), generator=self.rng, device=dev),
+                torch.randn((b, self.cfg.global_noise), generator=self.rng, device=dev))
+
+    def real_batch(self) -> Batch:
+        idx = torch.as_tensor(self.np_rng.integers(len(self.values), size=self.batch), device=self.values.device)
+        mask = self.mask[idx]
+        return Batch(torch.cat([self.values[idx], mask[:, :, None]], dim=2), self.cond[idx], mask)
+
+    def generate(self, generator, batch: Batch) -> tuple[torch.Tensor, None]:
+        mask = batch.extra
+        zs, zg = self.noise(*mask.shape)
+        fake = generator(zs, zg, batch.cond) * mask[:, :, None]
+        return torch.cat([fake, mask[:, :, None]], dim=2), None
+
+    def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
+        return self._moments if self.cfg.moment_weight > 0 else torch.zeros((), device=self.values.device)
+
+    def critic_input(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        return torch.cat([rows.flatten(1), cond.to(rows.dtype)], dim=1)
+
+    def moment_loss(self, fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        n = mask.sum(0).clamp_min(1.0)[:, None]                                  # (T, 1)
+        mf, mr = fake.sum(0) / n, real.sum(0) / n
+        sf = ((fake - mf) ** 2 * mask[:, :, None]).sum(0).div(n).add(1e-6).sqrt()
+        sr = ((real - mr) ** 2 * mask[:, :, None]).sum(0).div(n).add(1e-6).sqrt()
+        return self.cfg.moment_weight * ((mf - mr).abs().mean() + (sf - sr).abs().mean())
+
+
+class _MomentProblem(SeriesProblem):
+    """Computes the moment loss in ``generate`` (where the fake batch is) for ``generator_loss``."""
+
+    def generate(self, generator, batch: Batch):
+        out, _ = super().generate(generator, batch)
+        self._moments = self.moment_loss(out[:, :, :-1].float(), batch.real[:, :, :-1], batch.extra)
+        return out, None
+
+
+class TimeSeriesGAN:
+    """Conditional GAN for long-format time series; same verbs as :class:`TabularGAN`."""
+
+    def __init__(self, **hyperparameters: Any) -> None:
+        unknown = set(hyperparameters) - set(TimeSeriesGANConfig.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"unknown hyperparameter(s) {sorted(unknown)}; "
+                              f"expected some of {sorted(TimeSeriesGANConfig.__dataclass_fields__)}")
+        self.config = TimeSeriesGANConfig(**hyperparameters)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, entity: str, time: str, static: Sequence[str] | None = None,
+            features: Sequence[str] | None = None) -> "TimeSeriesGAN":
+        """Learn series from the long-format ``data`` (one row per entity and time step)."""
+        cfg = self.config
+        cfg.validate()
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"fit expects a pandas DataFrame, got {type(data).__name__}")
+        series = read_series(data, entity, time, features, static)
+        if len(series.lengths) < MIN_SERIES:
+            raise DataError(f"data has {len(series.lengths)} series; TimeSeriesGAN needs at least {MIN_SERIES}")
+        seed = cfg.random_state if cfg.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
+        s_static, s_init, s_train, s_sample = np.random.SeedSequence(seed).spawn(4)
+        self.device_, self.seed_, self.series_ = resolve_device(cfg.device), seed, series
+        t0 = _time.perf_counter()
+        static_table = self._static_table(series.static, series.lengths)
+        self.static_gan_ = None
+        if static_table.shape[1]:
+            self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, batch_size=min(500, len(static_table)),
+                                          random_state=int(s_static.generate_state(1)[0]), device=cfg.device,
+                                          verbose=False).fit(static_table)
+        self._scale_from(series)
+        cond = self._encode_static(static_table, np.random.default_rng(s_static))
+        self._train(series, cond, s_init, s_train)
+        self._sample_seq_ = s_sample
+        self.train_seconds_ = _time.perf_counter() - t0
+        return self
+
+    @staticmethod
+    def _static_table(static: pd.DataFrame, lengths: np.ndarray) -> pd.DataFrame:
+        table = static.copy()
+        if len(np.unique(lengths)) > 1:
+            table[LENGTH] = lengths.astype(np.int64)
+        return table
+
+    def _scale_from(self, series: SeriesData) -> None:
+        valid = np.arange(series.max_len)[None, :] < series.lengths[:, None]
+        flat = series.values[valid]                                                 # (valid steps, F)
+        self.lo_, self.hi_ = flat.min(0).astype(np.float64), flat.max(0).astype(np.float64)
+        self.hi_ = np.where(self.hi_ > self.lo_, self.hi_, self.lo_ + 1.0)
+
+    def _scaled(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        x = 2.0 * (values - self.lo_) / (self.hi_ - self.lo_) - 1.0
+        return (x * (np.arange(values.shape[1])[None, :, None] < lengths[:, None, None])).astype(np.float32)
+
+    def _encode_static(self, table: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        """The condition of the feature generator: the static row as the tabular GAN encodes it."""
+        if self.static_gan_ is None:
+            return np.zeros((len(table), 0), dtype=np.float32)
+        gan = self.static_gan_
+        enc = gan.transformer_.transform(table[gan.transformer_.schema_.names], rng)
+        dense = gan._ops.dense(torch.as_tensor(enc.alphas, device=gan.device_),
+                               torch.as_tensor(enc.codes, device=gan.device_))
+        return dense.float().cpu().numpy()
+
+    def _train(self, series: SeriesData, cond: np.ndarray, s_init, s_train) -> None:
+        cfg, dev = self.config, self.device_
+        n_feat, t = series.values.shape[2], series.max_len
+        self.cond_dim_ = cond.shape[1]
+        init = torch.Generator().manual_seed(int(s_init.generate_state(1)[0]))
+        self.generator_ = build_seeded(lambda: SequenceGenerator(cfg.step_noise, cfg.global_noise, self.cond_dim_,
+                                                                 n_feat, cfg.hidden, cfg.layers), init, dev)
+        critic = build_seeded(lambda: SequenceCritic(t, n_feat, self.cond_dim_, cfg.critic_channels), init, dev)
+        torch_rng = torch.Generator(device=dev).manual_seed(int(s_train.generate_state(1)[0]))
+        mask = np.arange(t)[None, :] < series.lengths[:, None]
+        problem = _MomentProblem(torch.as_tensor(self._scaled(series.values, series.lengths), device=dev),
+                                 torch.as_tensor(mask, dtype=torch.float32, device=dev),
+                                 torch.as_tensor(cond, device=dev), cfg, np.random.default_rng(s_train), torch_rng)
+        tc = TrainConfig(epochs=cfg.epochs, steps_per_epoch=max(len(mask) // problem.batch, 1), lr_g=cfg.lr_g,
+                         lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight, gp_fraction=1.0, pac=1,
+                         ema_decay=cfg.ema_decay, verbose=cfg.verbose)
+        trainer = AdversarialTrainer(self.generator_, critic, problem, tc, dev, torch_rng)
+        self.history_ = trainer.fit()
+        self.generator_ = trainer.ema
+
+    # --------------------------------------------------------------- sample
+    def sample(self, n_series: int, conditions: Mapping[str, Any] | None = None,
+               random_state: int | None = None) -> pd.DataFrame:
+        """``n_series`` series in the real long format; static ``conditions`` hold exactly."""
+        if not hasattr(self, "generator_"):
+            raise NotFittedError("this TimeSeriesGAN is not fitted: call fit(...) or TimeSeriesGAN.load(folder)")
+        if not isinstance(n_series, (int, np.integer)) or isinstance(n_series, bool) or n_series < 0:
+            raise ConfigError(f"n_series: expected a non-negative integer, got {n_series!r}")
+        s = self.series_
+        seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
+        s_static, s_cond, s_noise = seq.spawn(3)
+        static = self._sample_static(n_series, conditions, int(s_static.generate_state(1)[0]))
+        lengths = static.pop(LENGTH).clip(2, s.max_len).to_numpy() if LENGTH in static else \
+            np.full(n_series, s.max_len)
+        table = static.assign(**{LENGTH: lengths}) if self.static_gan_ is not None and \
+            LENGTH in self.static_gan_.schema_.names else static
+        cond = torch.as_tensor(self._encode_static(table, np.random.default_rng(s_cond)), device=self.device_)
+        gen = torch.Generator(device=self.device_).manual_seed(int(s_noise.generate_state(1)[0]))
+        with torch.no_grad():
+            zs = torch.randn((n_series, s.max_len, self.config.step_noise), generator=gen, device=self.device_)
+            zg = torch.randn((n_series, self.config.global_noise), generator=gen, device=self.device_)
+            x = self.generator_(zs, zg, cond).float().cpu().numpy() if n_series else \
+                np.zeros((0, s.max_len, len(s.features)), np.float32)
+        values = (x + 1.0) / 2.0 * (self.hi_ - self.lo_) + self.lo_
+        return self._long(values, lengths, static)
+
+    def _sample_static(self, n: int, conditions, seed: int) -> pd.DataFrame:
+        if self.static_gan_ is None:
+            if conditions:
+                raise ConfigError("this model has no static attributes to condition on")
+            return pd.DataFrame(index=range(n))
+        return self.static_gan_.sample(n, conditions=conditions, random_state=seed)
+
+    def _long(self, values: np.ndarray, lengths: np.ndarray, static: pd.DataFrame) -> pd.DataFrame:
+        s = self.series_
+        n = len(values)
+        mask = np.arange(s.max_len)[None, :] < lengths[:, None]
+        series, step = np.nonzero(mask)
+        ids = series.astype(np.int64) if np.issubdtype(s.entities.dtype, np.integer) else \
+            np.array([f"syn-{i:06d}" for i in series], dtype=object)
+        t = s.time_start + step * s.time_step
+        times = pd.to_datetime(t, unit="s") if s.time_kind == "datetime" else \
+            (t.astype(np.int64) if float(s.time_step).is_integer() and float(s.time_start).is_integer() else t)
+        out = pd.DataFrame({s.entity: ids, s.time: times})
+        for i, name in enumerate(s.features):
+            out[name] = values[series, step, i]
+        for col in static.columns:
+            out[col] = static[col].to_numpy()[series]
+        return out if n else out.iloc[:0]
+
+    # ---------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> Path:
+        from synthgan.synthesizers.timeseries_io import save_series_model
+        if not hasattr(self, "generator_"):
+            raise NotFittedError("this TimeSeriesGAN is not fitted")
+        return save_series_model(self, Path(directory))
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "auto") -> "TimeSeriesGAN":
+        from synthgan.synthesizers.timeseries_io import load_series_model
+        return load_series_model(cls, Path(directory), device)
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)
+

@@ -1,0 +1,126 @@
+"""TimeSeriesGAN, long-format ingest and the sequence metrics, on small generated series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgan import TimeSeriesGAN
+from synthgan.errors import ConfigError, DataError, NotFittedError
+from synthgan.evaluate.timeseries import discriminative_score, evaluate_timeseries, predictive_score
+from synthgan.ingest.timeseries import read_series, series_from_arrays
+
+
+def waves(n: int = 120, steps: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Two features; the label sets the amplitude; lengths vary from 6 to ``steps``."""
+    rng = np.random.default_rng(seed)
+    label = rng.choice(["calm", "wild"], n, p=[0.7, 0.3])
+    amp = np.where(label == "calm", 1.0, 3.0)[:, None, None]
+    t = np.arange(steps)[None, :, None]
+    x = amp * np.sin(rng.uniform(0.2, 0.6, (n, 1, 2)) * t + rng.uniform(0, 3, (n, 1, 2)))
+    df = series_from_arrays(x, labels=label, lengths=rng.integers(6, steps + 1, n), feature_names=["a", "b"])
+    df["region"] = pd.Series(rng.choice(["n", "s"], n)[df["series"]], dtype="str")
+    return df
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = waves()
+    gan = TimeSeriesGAN(epochs=3, static_epochs=20, random_state=0).fit(
+        df, entity="series", time="step", static=["label", "region"])
+    return df, gan
+
+
+def test_sample_has_the_real_long_format(fitted):
+    df, gan = fitted
+    out = gan.sample(30, random_state=1)
+    assert list(out.columns) == ["series", "step", "a", "b", "label", "region"]
+    assert out["series"].nunique() == 30
+    lengths = out.groupby("series").size()
+    assert lengths.between(2, 12).all() and lengths.nunique() > 1          # lengths are generated too
+    steps = out.groupby("series")["step"].apply(lambda s: list(s) == list(range(len(s))))
+    assert steps.all()
+    assert out.groupby("series")["label"].nunique().max() == 1             # static per series
+
+
+def test_static_conditions_are_exact(fitted):
+    _, gan = fitted
+    out = gan.sample(25, conditions={"label": "wild", "region": "s"}, random_state=2)
+    assert (out["label"] == "wild").all() and (out["region"] == "s").all() and out["series"].nunique() == 25
+
+
+def test_seeded_determinism_and_save_load(tmp_path, fitted):
+    _, gan = fitted
+    a, b = gan.sample(10, random_state=3), gan.sample(10, random_state=3)
+    pd.testing.assert_frame_equal(a, b)
+    gan.save(tmp_path / "m")
+    assert not list((tmp_path / "m").rglob("*.pkl")) and (tmp_path / "m" / "generator.safetensors").exists()
+    again = TimeSeriesGAN.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(again.sample(10, random_state=3), a)
+    other = TimeSeriesGAN(epochs=3, static_epochs=20, random_state=0).fit(
+        waves(), entity="series", time="step", static=["label", "region"])
+    pd.testing.assert_frame_equal(other.sample(10, random_state=3), a)
+
+
+def test_fixed_length_series_without_attributes_and_datetimes():
+    df = waves(60).drop(columns=["label", "region"])
+    df = df[df["step"] < 6].copy()
+    df["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(df["step"], unit="h")
+    gan = TimeSeriesGAN(epochs=1, random_state=0).fit(df.drop(columns="step"), entity="series", time="when")
+    out = gan.sample(4, random_state=0)
+    assert out.groupby("series").size().eq(6).all()
+    assert pd.api.types.is_datetime64_any_dtype(out["when"]) and out["when"].diff().dropna().max() >= pd.Timedelta(0)
+    with pytest.raises(ConfigError, match="no static attributes"):
+        gan.sample(2, conditions={"label": "calm"})
+
+
+def test_bad_input_errors():
+    df = waves(20)
+    with pytest.raises(DataError, match="entity column 'id' is not in the data"):
+        read_series(df, "id", "step")
+    with pytest.raises(DataError, match="time column 't' is not in the data"):
+        read_series(df, "series", "t")
+    with pytest.raises(DataError, match=r"duplicate \(series, step\) rows"):
+        read_series(pd.concat([df, df.iloc[:1]]), "series", "step", static=["label", "region"])
+    with pytest.raises(DataError, match="feature 'label' is not numeric"):
+        read_series(df, "series", "step", static=["region"])
+    short = df[(df["series"] != 0) | (df["step"] == 0)]
+    with pytest.raises(DataError, match="series shorter than 2 steps, e.g. entity 0"):
+        read_series(short, "series", "step", static=["label", "region"])
+    changing = df.copy()
+    changing.loc[changing.index[1], "region"] = "elsewhere" if changing["region"].iloc[0] == "n" else "n"
+    with pytest.raises(DataError, match=r"static column\(s\) \['region'\] change within a series"):
+        read_series(changing, "series", "step", static=["label", "region"])
+    with pytest.raises(DataError, match="expected an array shaped"):
+        series_from_arrays(np.zeros((3, 4)))
+    with pytest.raises(ConfigError, match="unknown hyperparameter"):
+        TimeSeriesGAN(epoch=3)
+    with pytest.raises(NotFittedError):
+        TimeSeriesGAN().sample(3)
+    with pytest.raises(DataError, match="needs at least 10"):
+        TimeSeriesGAN(epochs=1).fit(waves(5), entity="series", time="step", static=["label", "region"])
+
+
+def test_metrics_tell_real_from_noise():
+    rng = np.random.default_rng(0)
+    t = np.arange(16)[None, :, None]
+    real = ((np.sin(rng.uniform(0.1, 0.5, (400, 1, 3)) * t + rng.uniform(0, 3, (400, 1, 3))) + 1) / 2).astype(np.float32)
+    twin = ((np.sin(rng.uniform(0.1, 0.5, (400, 1, 3)) * t + rng.uniform(0, 3, (400, 1, 3))) + 1) / 2).astype(np.float32)
+    noise = rng.random((400, 16, 3)).astype(np.float32)
+    lengths = np.full(400, 16)
+    assert discriminative_score(real, lengths, twin, lengths, iterations=1000) < 0.1
+    assert discriminative_score(real, lengths, noise, lengths, iterations=1000) > 0.3
+    on_twin = predictive_score(twin, lengths, real, lengths, iterations=400)
+    on_noise = predictive_score(noise, lengths, real, lengths, iterations=400)
+    assert on_twin < on_noise
+
+
+def test_evaluate_timeseries_reports_every_measure(fitted):
+    df, gan = fitted
+    ev = evaluate_timeseries(df, gan.sample(120, random_state=4), "series", "step", static=["label", "region"],
+                             label="label", holdout=waves(60, seed=9), iterations=100)
+    d = ev.to_dict()
+    assert 0 <= d["discriminative_score"] <= 0.5 and d["predictive_score_real"] > 0
+    assert set(d["feature_shapes"]) == {"a", "b"} and set(d["static_shapes"]) == {"label", "region"}
+    assert set(d["label_accuracy"]) == {"trtr", "tstr"}
