@@ -18,7 +18,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from synthgan import steps, steps_series
+from synthgan import steps, steps_images, steps_series
 from synthgan.publish import publish_run, reject_run
 from synthgan.request import SynthesisRequest, load_request
 
@@ -27,7 +27,7 @@ IO = {"retries": 2, "retry_delay_seconds": 1, "persist_result": False}
 
 def _steps(req: SynthesisRequest):
     """The step functions of the request's modality (same names, same path-passing contract)."""
-    return steps_series if req.modality == "timeseries" else steps
+    return {"timeseries": steps_series, "image": steps_images}.get(req.modality, steps)
 
 
 @task(name="ingest", **IO)

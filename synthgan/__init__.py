@@ -2,8 +2,8 @@
 
 from synthgan.ingest import read_table
 from synthgan.schema import ColumnKind, ColumnSpec, Schema, infer_schema
-from synthgan.synthesizers import TabularGAN, TimeSeriesGAN
+from synthgan.synthesizers import ImageGAN, TabularGAN, TimeSeriesGAN
 
 __version__ = "0.1.0"
-__all__ = ["ColumnKind", "ColumnSpec", "Schema", "TabularGAN", "TimeSeriesGAN", "infer_schema", "read_table",
+__all__ = ["ColumnKind", "ColumnSpec", "ImageGAN", "Schema", "TabularGAN", "TimeSeriesGAN", "infer_schema", "read_table",
            "__version__"]

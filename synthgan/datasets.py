@@ -1,6 +1,8 @@
-"""Data synthgan can make by itself (nothing is downloaded): sine-wave series.
+"""Data synthgan can make by itself (nothing is downloaded): sine-wave series, and scikit-learn's
+bundled digits as a Parquet image dataset.
 
     python -m synthgan.datasets sines requests/data/sines.parquet
+    python -m synthgan.datasets digits requests/data/digits.parquet
 """
 
 from __future__ import annotations
@@ -37,12 +39,25 @@ def labelled_sines(n: int = 600, steps: int = 24, seed: int = 0) -> pd.DataFrame
     return df.rename(columns={"series": "machine"})
 
 
+def digits_frame() -> pd.DataFrame:
+    """scikit-learn's bundled digits as an image dataset: ``image`` (struct with PNG bytes), ``label``."""
+    from sklearn.datasets import load_digits
+
+    from synthgan.ingest.images import encode_png
+    d = load_digits()
+    images = (d.images * 255 / 16).round().astype(np.uint8)[..., None]
+    return pd.DataFrame({"image": [{"bytes": encode_png(im)} for im in images], "label": d.target.astype(np.int64)})
+
+
+MAKERS = {"sines": labelled_sines, "digits": digits_frame}
+
+
 def main(argv: list[str]) -> None:
-    if len(argv) != 2 or argv[0] != "sines":
-        raise SystemExit("usage: python -m synthgan.datasets sines OUT.parquet")
+    if len(argv) != 2 or argv[0] not in MAKERS:
+        raise SystemExit(f"usage: python -m synthgan.datasets {{{'|'.join(MAKERS)}}} OUT.parquet")
     out = Path(argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    labelled_sines().to_parquet(out, index=False)
+    MAKERS[argv[0]]().to_parquet(out, index=False)
     print(f"written {out}")
 
 

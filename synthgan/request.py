@@ -26,13 +26,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthgan.errors import ConfigError
-from synthgan.evaluate.gates import QualityGates, SeriesGates
+from synthgan.evaluate.gates import ImageGates, QualityGates, SeriesGates
 
 PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 30, "batch_size": 500},
     "default": {"epochs": 150, "batch_size": 500},
     "quality": {"epochs": 300, "batch_size": 500},
 }
+
+
+GATES = {"tabular": QualityGates, "timeseries": SeriesGates, "image": ImageGates}
 
 
 class _Strict(BaseModel):
@@ -125,7 +128,7 @@ class SynthesisRequest(_Strict):
     @model_validator(mode="after")
     def _gates_and_series(self) -> "SynthesisRequest":
         try:
-            (SeriesGates if self.modality == "timeseries" else QualityGates).from_dict(self.gates)
+            GATES[self.modality].from_dict(self.gates)
         except ConfigError as e:
             raise ValueError(f"gates: {e}") from None
         if self.modality == "timeseries" and self.series is None:
@@ -147,6 +150,10 @@ class SynthesisRequest(_Strict):
     @property
     def series_gates(self) -> SeriesGates:
         return SeriesGates.from_dict(self.gates)
+
+    @property
+    def image_gates(self) -> ImageGates:
+        return ImageGates.from_dict(self.gates)
 
 
 def _resolve(data: dict, base: Path) -> dict:

@@ -154,3 +154,27 @@ class SeriesGates:
                   "max_predictive_ratio": ("predictive ratio (synthetic/real)", scores["predictive_ratio"])}
         return [_judge(f.name, labels[f.name][0], labels[f.name][1], getattr(self, f.name), lower_bound=False)
                 for f in fields(self) if getattr(self, f.name) is not None]
+
+
+@dataclass(frozen=True)
+class ImageGates:
+    """Thresholds for synthetic labelled images; ``None`` turns a gate off."""
+
+    min_conditional_accuracy: float | None = 0.80
+    min_cas_ratio: float | None = 0.80
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1):
+                raise ConfigError(f"image gate {f.name!r}: expected a number in [0, 1] or null, got {v!r}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "ImageGates":
+        return _from_dict(cls, d, "image gate")
+
+    def check(self, scores: dict) -> list[GateResult]:
+        labels = {"min_conditional_accuracy": ("conditional accuracy", scores["conditional_accuracy"]),
+                  "min_cas_ratio": ("classification accuracy score ratio (CAS / real)", scores["cas_ratio"])}
+        return [_judge(f.name, labels[f.name][0], labels[f.name][1], getattr(self, f.name), lower_bound=True)
+                for f in fields(self) if getattr(self, f.name) is not None]

@@ -55,6 +55,9 @@ def build_seeded(factory, generator: torch.Generator, device: torch.device) -> n
                 nn.init.uniform_(p, -bound, bound, generator=generator)
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, generator=generator)
+    for m in module.modules():               # spectral-norm start vectors (synthgan.models.image)
+        if hasattr(m, "reset_u"):
+            m.reset_u(generator)
     leftover = [n for n, p in module.named_parameters() if not torch.isfinite(p).all()]
     if leftover:  # a layer type above does not cover: fail loudly rather than train on garbage
         raise TypeError(f"build_seeded cannot initialise parameters {leftover}")

@@ -34,6 +34,8 @@ def arrow_schema(df: pd.DataFrame, schema: Schema) -> pa.Schema:
             t = pa.float64()
         elif pd.api.types.is_bool_dtype(s.dtype):
             t = pa.bool_()
+        elif len(s) and isinstance(s.iloc[0], dict):          # images: {"bytes": PNG}
+            t = pa.struct([("bytes", pa.binary())])
         else:
             t = pa.string()
         fields.append(pa.field(str(name), t, nullable=True))
@@ -43,7 +45,9 @@ def arrow_schema(df: pd.DataFrame, schema: Schema) -> pa.Schema:
 def content_hash(df: pd.DataFrame) -> str:
     """SHA-256 of the rows' values, column names and order (not of the Parquet bytes)."""
     h = hashlib.sha256("\x1f".join(map(str, df.columns)).encode())
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    flat = df.apply(lambda s: s.map(lambda v: v["bytes"] if isinstance(v, dict) else v)) if any(
+        len(df) and isinstance(df[c].iloc[0], dict) for c in df.columns) else df
+    h.update(pd.util.hash_pandas_object(flat, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
 

@@ -37,6 +37,7 @@ class TrainConfig:
     gp_fraction: float = 0.5
     pac: int = 10
     ema_decay: float = 0.995
+    loss: str = "wgan-gp"          # or "hinge" (no gradient penalty; for spectrally normalised critics)
     verbose: bool = False
 
 
@@ -94,10 +95,16 @@ class AdversarialTrainer:
             # One critic pass over [fake; real]: packs never straddle the two halves (B % pac == 0).
             scores = self.d(torch.cat([fake_in, real_in])).float()
             n_fake = fake_in.shape[0] // self.cfg.pac
-            loss = scores[:n_fake].mean() - scores[n_fake:].mean()
-        # The penalty's double backward runs in full precision: it is small and sensitive.
-        gp = gradient_penalty(self.d, real_in, fake_in, self.cfg.pac, self.rng, self.cfg.gp_fraction)
-        total = loss + self.cfg.gp_weight * gp
+            if self.cfg.loss == "hinge":
+                loss = torch.relu(1.0 + scores[:n_fake]).mean() + torch.relu(1.0 - scores[n_fake:]).mean()
+            else:
+                loss = scores[:n_fake].mean() - scores[n_fake:].mean()
+        if self.cfg.loss == "hinge":
+            total = loss
+        else:
+            # The penalty's double backward runs in full precision: it is small and sensitive.
+            gp = gradient_penalty(self.d, real_in, fake_in, self.cfg.pac, self.rng, self.cfg.gp_fraction)
+            total = loss + self.cfg.gp_weight * gp
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
         self.scaler.step(self.opt_d)

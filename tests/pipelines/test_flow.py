@@ -150,3 +150,25 @@ def test_timeseries_request_publishes_long_format_series(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert {"discriminative_score", "predictive_ratio"} <= set(manifest["evaluation"])
     assert "Traces" in (run / "report.html").read_text()
+
+
+def test_image_request_publishes_png_bytes_and_labels(tmp_path):
+    from synthgan.datasets import digits_frame
+    digits_frame().iloc[:200].to_parquet(tmp_path / "digits.parquet", index=False)
+    req = {"name": "digits", "modality": "image", "source": {"path": "digits.parquet"}, "target": "label",
+           "model": {"preset": "fast", "epochs": 1, "hyperparameters": {"width": 16}},
+           "generate": {"rows": 40, "per_condition": {"label": {"8": 10}}},
+           "gates": {"min_conditional_accuracy": None, "min_cas_ratio": None}, "output": "out", "seed": 0}
+    path = tmp_path / "digits.yaml"
+    path.write_text(yaml.safe_dump(req))
+    result = synthesize(str(path))
+    assert result["status"] == "published", result["reasons"]
+    run = Path(result["path"])
+    table = pq.read_table(run / "data" / "part-00000.parquet")
+    assert str(table.schema.field("image").type) == "struct<bytes: binary>"
+    from synthgan.ingest.images import images_from_frame
+    df = table.to_pandas()
+    assert images_from_frame(df).shape == (50, 8, 8) and (df["label"] == 8).sum() >= 10
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {"conditional_accuracy", "cas_ratio", "frechet_distance"} <= set(manifest["evaluation"])
+    assert "Samples" in (run / "report.html").read_text()
