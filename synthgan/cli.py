@@ -78,21 +78,10 @@ def sample(
     from synthgan.publish import write_parquet_atomic
     gan = TabularGAN.load(model)
     conditions = _parse_conditions(condition)
-    conditions = {k: _typed_value(gan, k, v) for k, v in conditions.items()}
+    conditions = {k: gan.typed_value(k, v) for k, v in conditions.items()}
     df = gan.sample(n, conditions=conditions or None, random_state=seed)
     write_parquet_atomic(df, out)
     console.print(f"{len(df)} rows written to [bold]{out}[/]")
-
-
-def _typed_value(gan, column: str, text: str):
-    """A condition given as text, matched to the type of the column's real levels."""
-    enc = gan.transformer_.discrete_.get(column)
-    if enc is None:
-        return text
-    for v in enc.levels + enc.rare_values:
-        if str(v) == text:
-            return v
-    return text
 
 
 @app.command()

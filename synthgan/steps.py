@@ -81,7 +81,7 @@ def generate(model_dir: str, train: str, req: SynthesisRequest, work: Path) -> d
     k, offset = 2, req.generate.rows
     for col, counts in req.generate.per_condition.items():
         for value, n in counts.items():
-            parts.append(gan.sample(n, conditions={col: _typed(gan, col, value)}, random_state=req.seed + k,
+            parts.append(gan.sample(n, conditions={col: gan.typed_value(col, value)}, random_state=req.seed + k,
                                     id_offset=offset))
             k, offset = k + 1, offset + n
     synth = pd.concat(parts, ignore_index=True)
@@ -101,14 +101,6 @@ def generate(model_dir: str, train: str, req: SynthesisRequest, work: Path) -> d
         augment.to_parquet(work / "augment.parquet", index=False)
         out["augment"] = str(work / "augment.parquet")
     return out
-
-
-def _typed(gan, column: str, text: str):
-    enc = gan.transformer_.discrete_.get(column)
-    for v in (enc.levels + enc.rare_values) if enc is not None else []:
-        if str(v) == str(text):
-            return v
-    return text
 
 
 def check_contract(paths: dict, req: SynthesisRequest, work: Path) -> dict | None:

@@ -278,6 +278,15 @@ class TabularGAN:
         out = self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start)
         return self._derive(out)
 
+    def typed_value(self, column: str, text: str) -> Any:
+        """A condition value given as text (CLI, YAML), matched to the type of the column's real levels."""
+        self._check_fitted()
+        enc = self.transformer_.discrete_.get(column)
+        for v in (enc.levels + enc.rare_values) if enc is not None else []:
+            if str(v) == str(text):
+                return v
+        return text
+
     def _via_sources(self, conditions: Mapping[str, Any]) -> dict[str, Any]:
         """A condition on a derived column becomes one on its source (one-to-one pairings only)."""
         if not isinstance(conditions, Mapping):
