@@ -24,6 +24,7 @@ from synthgan.ingest.images import ImageData, crop, encode_png, read_images
 from synthgan.models.common import build_seeded
 from synthgan.models.image import ImageDiscriminator, ImageGenerator
 from synthgan.synthesizers import persistence as io
+from synthgan.synthesizers.config import check_common, check_known
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig, recalibrate_batchnorm
 
@@ -46,13 +47,7 @@ class ImageGANConfig:
     verbose: bool = False
 
     def validate(self) -> None:
-        for name in ("epochs", "batch_size", "noise_dim", "width", "d_steps"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {v!r}")
-        if not (self.lr_g > 0 and self.lr_d > 0):
-            raise ConfigError("lr_g and lr_d: expected positive numbers")
-        resolve_device(self.device)
+        check_common(self, ("epochs", "batch_size", "noise_dim", "width", "d_steps"))
 
 
 class ImageProblem:
@@ -107,9 +102,7 @@ class ImageGAN:
     """Class-conditional image GAN; ``sample(n, conditions={"label": k})`` gives n images of class k."""
 
     def __init__(self, **hyperparameters: Any) -> None:
-        unknown = set(hyperparameters) - set(ImageGANConfig.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"unknown hyperparameter(s) {sorted(unknown)}")
+        check_known(ImageGANConfig, hyperparameters)
         self.config = ImageGANConfig(**hyperparameters)
 
     def fit(self, images, labels=None, resize: int | None = None) -> "ImageGAN":

@@ -24,6 +24,7 @@ from synthgan.models.tabular import TabularCritic, TabularGenerator
 from synthgan.schema import ColumnKind, Schema, infer_schema
 from synthgan.synthesizers import persistence as io
 from synthgan.synthesizers.conditions import ConditionSampler
+from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.spans import SpanOps
 from synthgan.synthesizers.tabular_problem import TabularProblem
 from synthgan.train.device import resolve_device
@@ -64,22 +65,13 @@ class TabularGANConfig:
     verbose: bool = False
 
     def validate(self) -> None:
-        positive_ints = ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
-                         "gmm_samples")
-        for name in positive_ints:
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {v!r}")
+        check_common(self, ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
+                            "gmm_samples"), positive=("lr_g", "lr_d", "tau"),
+                     unit=("dropout", "ema_decay", "joint_condition_prob"))
         if self.batch_size < 2:
             raise ConfigError(f"batch_size: expected at least 2, got {self.batch_size}")
         if self.max_categories < 2:
             raise ConfigError(f"max_categories: expected at least 2, got {self.max_categories}")
-        for name in ("lr_g", "lr_d", "tau"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
-        for name in ("dropout", "ema_decay", "joint_condition_prob"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ConfigError(f"{name}: expected a number in [0, 1), got {getattr(self, name)!r}")
         if not 0.0 < self.gp_fraction <= 1.0:
             raise ConfigError(f"gp_fraction: expected a number in (0, 1], got {self.gp_fraction!r}")
         if self.gp_weight < 0:
@@ -88,10 +80,6 @@ class TabularGANConfig:
             dims = getattr(self, name)
             if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
                 raise ConfigError(f"{name}: expected a non-empty sequence of positive integers, got {dims!r}")
-        if self.random_state is not None and (not isinstance(self.random_state, (int, np.integer))
-                                              or self.random_state < 0):
-            raise ConfigError(f"random_state: expected None or a non-negative integer, got {self.random_state!r}")
-        resolve_device(self.device)
 
 
 class TabularGAN:
@@ -102,10 +90,7 @@ class TabularGAN:
     """
 
     def __init__(self, **hyperparameters: Any) -> None:
-        known = set(TabularGANConfig.__dataclass_fields__)
-        unknown = sorted(set(hyperparameters) - known)
-        if unknown:
-            raise ConfigError(f"unknown hyperparameter(s) {unknown}; expected some of {sorted(known)}")
+        check_known(TabularGANConfig, hyperparameters)
         for k, v in hyperparameters.items():
             if k in ("generator_dim", "discriminator_dim") and isinstance(v, list):
                 hyperparameters[k] = tuple(v)

@@ -21,6 +21,7 @@ from synthgan.errors import ConfigError, DataError, NotFittedError
 from synthgan.ingest.timeseries import SeriesData, read_series
 from synthgan.models.common import build_seeded
 from synthgan.models.timeseries import SequenceCritic, SequenceGenerator
+from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.tabular import TabularGAN
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig
@@ -52,22 +53,10 @@ class TimeSeriesGANConfig:
     verbose: bool = False
 
     def validate(self) -> None:
-        for name in ("epochs", "batch_size", "step_noise", "global_noise", "hidden", "layers", "critic_channels",
-                     "d_steps", "static_epochs"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {v!r}")
-        for name in ("lr_g", "lr_d"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+        check_common(self, ("epochs", "batch_size", "step_noise", "global_noise", "hidden", "layers",
+                            "critic_channels", "d_steps", "static_epochs"))
         if self.gp_weight < 0 or self.moment_weight < 0:
             raise ConfigError("gp_weight and moment_weight: expected >= 0")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ConfigError(f"ema_decay: expected a number in [0, 1), got {self.ema_decay!r}")
-        if self.random_state is not None and (not isinstance(self.random_state, (int, np.integer))
-                                              or self.random_state < 0):
-            raise ConfigError(f"random_state: expected None or a non-negative integer, got {self.random_state!r}")
-        resolve_device(self.device)
 
 
 class SeriesProblem:
@@ -127,10 +116,7 @@ class TimeSeriesGAN:
     """Conditional GAN for long-format time series; same verbs as :class:`TabularGAN`."""
 
     def __init__(self, **hyperparameters: Any) -> None:
-        unknown = set(hyperparameters) - set(TimeSeriesGANConfig.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"unknown hyperparameter(s) {sorted(unknown)}; "
-                              f"expected some of {sorted(TimeSeriesGANConfig.__dataclass_fields__)}")
+        check_known(TimeSeriesGANConfig, hyperparameters)
         self.config = TimeSeriesGANConfig(**hyperparameters)
 
     # ------------------------------------------------------------------ fit
