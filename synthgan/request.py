@@ -11,6 +11,7 @@ contract: data_contracts/adult.json
 gates: {max_detection_auc: 0.99}
 output: published
 schedule: "0 3 * * 1"      # optional cron: `synthgan serve` runs it
+executor: {kind: dask, workers: 2}   # optional: where generation shards run (default: local)
 seed: 0
 ```
 
@@ -67,6 +68,7 @@ class GenerateSpec(_Strict):
 
     rows: int = Field(10_000, ge=0)
     per_condition: dict[str, dict[str, int]] = Field(default_factory=dict)
+    shard_rows: int = Field(250_000, ge=1)      # tabular rows are generated and published in shards of this size
 
     @field_validator("per_condition")
     @classmethod
@@ -91,6 +93,29 @@ class SeriesSpec(_Strict):
     features: list[str] | None = None
 
 
+class ImageSpec(_Strict):
+    """How images are read: ``resize`` every image to a square of that side (8 to 64 pixels);
+    without it, all images must share one size."""
+
+    resize: int | None = Field(None, ge=8, le=64)
+
+
+class ExecutorSpec(_Strict):
+    """Where the generation shards run: ``local`` (in the flow's process, one at a time) or ``dask``
+    (a LocalCluster of ``workers`` processes started for the run, or the scheduler at ``address``).
+    Dask needs a Prefect server (``make server``; PREFECT_API_URL)."""
+
+    kind: Literal["local", "dask"] = "local"
+    address: str | None = None
+    workers: int = Field(2, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _address(self) -> "ExecutorSpec":
+        if self.address is not None and self.kind != "dask":
+            raise ValueError("address: only used with kind: dask")
+        return self
+
+
 class SynthesisRequest(_Strict):
     name: str = Field(min_length=1, max_length=100)
     modality: Literal["tabular", "timeseries", "image"]
@@ -98,6 +123,8 @@ class SynthesisRequest(_Strict):
     target: str | None = None
     discrete_columns: list[str] | None = None
     series: SeriesSpec | None = None
+    images: ImageSpec = Field(default_factory=ImageSpec)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     generate: GenerateSpec = Field(default_factory=GenerateSpec)
     contract: Path | None = None

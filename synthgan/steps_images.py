@@ -21,7 +21,7 @@ def _frame(images: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
 def ingest(req: SynthesisRequest, work: Path) -> dict:
     """Read the images (folder of class folders or Parquet) into ``work/real.parquet``."""
     from synthgan.ingest.images import crop
-    data = read_images(req.source.path, resize=req.model.hyperparameters.get("resize"))
+    data = read_images(req.source.path, resize=req.images.resize)
     work.mkdir(parents=True, exist_ok=True)
     _frame(crop(data.images, data.height, data.width), data.labels).to_parquet(work / "real.parquet", index=False)
     (work / "schema.json").write_text(json.dumps({"columns": [
@@ -43,8 +43,7 @@ def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
 
 def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
     from synthgan.synthesizers.image import ImageGAN
-    hp = {k: v for k, v in req.model.hyperparameters.items() if k != "resize"}
-    gan = ImageGAN(epochs=req.model.resolved()["epochs"], **hp, random_state=req.seed, verbose=True)
+    gan = ImageGAN(epochs=req.model.resolved()["epochs"], **req.model.hyperparameters, random_state=req.seed, verbose=True)
     gan.fit(Path(train))
     gan.save(model_dir)
     return str(model_dir)

@@ -42,16 +42,26 @@ class ImageGANConfig:
     d_steps: int = 1
     ema_decay: float = 0.999
     augment: bool = True
+    mode_seeking: float = 0.1
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
 
     def validate(self) -> None:
         check_common(self, ("epochs", "batch_size", "noise_dim", "width", "d_steps"))
+        if not isinstance(self.mode_seeking, (int, float)) or isinstance(self.mode_seeking, bool) \
+                or not 0 <= self.mode_seeking < float("inf"):
+            raise ConfigError(f"mode_seeking: expected a non-negative number, got {self.mode_seeking!r}")
 
 
 class ImageProblem:
-    """The image half of a GAN fit. Rows are flat images in [-1, 1]; the condition is the one-hot label."""
+    """The image half of a GAN fit. Rows are flat images in [-1, 1]; the condition is the one-hot label.
+
+    With ``mode_seeking`` > 0 the batch is drawn in two halves of the same labels (row i and row
+    i + B/2 share a class) and the generator is also asked to keep the images of each pair apart in
+    proportion to the distance of their noise vectors (Mao et al., 2019, "Mode seeking GANs"):
+    a conditional generator otherwise tends to draw one prototype per class.
+    """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, n_classes: int, cfg: ImageGANConfig,
                  np_rng: np.random.Generator, torch_rng: torch.Generator) -> None:
@@ -59,18 +69,37 @@ class ImageProblem:
         self.np_rng, self.rng = np_rng, torch_rng
         self.batch = min(cfg.batch_size, len(images))
         self.shape = images.shape[1:]
+        self.pairs = cfg.mode_seeking > 0 and self.batch >= 4
+        if self.pairs:
+            self.batch -= self.batch % 2
+            y = labels.cpu().numpy()
+            self.by_class = np.argsort(y, kind="stable")
+            self.starts = np.searchsorted(y[self.by_class], np.arange(n_classes))
+            self.counts = np.bincount(y, minlength=n_classes)
 
     def real_batch(self) -> Batch:
-        idx = torch.as_tensor(self.np_rng.integers(len(self.images), size=self.batch), device=self.images.device)
+        if self.pairs:
+            first = self.np_rng.integers(len(self.images), size=self.batch // 2)
+            y1 = self.labels.cpu().numpy()[first]
+            second = self.by_class[self.starts[y1] + self.np_rng.integers(self.counts[y1])]
+            idx = np.concatenate([first, second])
+        else:
+            idx = self.np_rng.integers(len(self.images), size=self.batch)
+        idx = torch.as_tensor(idx, device=self.images.device)
         y = self.labels[idx]
         return Batch(self.images[idx].flatten(1), F.one_hot(y, self.k).float(), y)
 
     def generate(self, generator, batch: Batch):
         z = torch.randn((len(batch.extra), self.cfg.noise_dim), generator=self.rng, device=self.images.device)
-        return generator(z, batch.extra).flatten(1), None
+        fake = generator(z, batch.extra).flatten(1)
+        return fake, (z, fake)
 
     def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
-        return torch.zeros((), device=self.images.device)
+        if not self.pairs:
+            return torch.zeros((), device=self.images.device)
+        (z, fake), h = aux, self.batch // 2
+        ratio = (fake[:h] - fake[h:]).abs().mean(1) / (z[:h] - z[h:]).abs().mean(1)
+        return self.cfg.mode_seeking / (ratio.mean() + 1e-5)
 
     def critic_input(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         if self.cfg.augment:

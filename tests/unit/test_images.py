@@ -106,6 +106,41 @@ def test_training_improves_conditional_accuracy(digits):
     assert untrained < 0.3 and trained > untrained + 0.3
 
 
+def _class_spread(gan) -> float:
+    """Mean pixel distance between two images of the same class, averaged over the classes."""
+    out = []
+    for c in range(10):
+        imgs, _ = gan.sample_array(100, conditions={"label": c}, random_state=3)
+        flat = imgs.reshape(100, -1) / 255
+        out.append(np.linalg.norm(flat[:50] - flat[50:], axis=1).mean())
+    return float(np.mean(out))
+
+
+def test_mode_seeking_keeps_images_of_a_class_apart(digits):
+    x, y = digits
+    kw = {"epochs": 40, "batch_size": 32, "width": 32, "random_state": 0}
+    plain = _class_spread(ImageGAN(mode_seeking=0.0, **kw).fit(x[:600], y[:600]))
+    seeking = _class_spread(ImageGAN(**kw).fit(x[:600], y[:600]))
+    real = np.mean([np.linalg.norm((x[y == c][:40] - x[y == c][40:80].astype(float)).reshape(40, -1) / 255,
+                                   axis=1).mean() for c in range(10)])
+    # measured: 1.12 without the term, 2.09 with it, real digits 2.30
+    assert seeking > 1.5 * plain and seeking < 1.3 * real
+
+
+def test_mode_seeking_batches_pair_rows_of_one_class(digits):
+    import torch
+
+    from synthgan.synthesizers.image import ImageGANConfig, ImageProblem
+    x, y = digits
+    cfg = ImageGANConfig(batch_size=31)
+    problem = ImageProblem(torch.zeros(300, 1, 8, 8), torch.as_tensor(y[:300]), 10, cfg,
+                           np.random.default_rng(0), torch.Generator().manual_seed(0))
+    batch = problem.real_batch()
+    assert len(batch.extra) == 30 and torch.equal(batch.extra[:15], batch.extra[15:])
+    with pytest.raises(ConfigError, match="mode_seeking: expected a non-negative number"):
+        ImageGAN(mode_seeking=-1).fit(x[:50], y[:50])
+
+
 def test_image_metrics_separate_faithful_from_mislabelled(digits):
     x, y = digits
     train, hold, other = (x[:600], y[:600]), (x[600:900], y[600:900]), (x[900:1500], y[900:1500])

@@ -40,6 +40,7 @@ def test_the_repository_demo_request_loads():
     ({"schedule": "every monday"}, "schedule: 'every monday' is not a valid cron expression"),
     ({"gates": {"max_auc": 0.5}}, r"gates: unknown quality gate\(s\) \['max_auc'\]"),
     ({"model": {"preset": "huge"}}, "model.preset: Input should be 'fast', 'default' or 'quality'"),
+    ({"images": {"resize": 100}}, "images.resize: Input should be less than or equal to 64"),
 ])
 def test_bad_requests_name_the_field(tmp_path, fields, message):
     with pytest.raises(ConfigError, match=message):
