@@ -1,8 +1,10 @@
 """The synthesis flow (every modality): ingest -> split -> fit -> generate -> contract -> evaluate ->
 gate -> publish.
 
-Tasks are thin wrappers over :mod:`synthgan.steps` (tables) or :mod:`synthgan.steps_series`
-(time series) and pass paths. I/O tasks retry; the fit is
+Tasks are thin wrappers over :mod:`synthgan.steps` (tables), :mod:`synthgan.steps_series` (time
+series) or :mod:`synthgan.steps_images` and pass paths. Tables are generated in shards
+(:mod:`synthgan.shards`), mapped over the flow's task runner: in-process by default, or Dask
+(:mod:`pipelines.executors`). I/O tasks retry; the fit is
 cached on (training-data fingerprint, model configuration, seed, contract) both by Prefect and by
 the model folder it writes, so a rerun with nothing changed skips training. Results are stored as
 JSON (no pickle).
@@ -15,12 +17,15 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from pipelines.executors import require_server, shard_threads, task_runner
 from synthgan import steps, steps_images, steps_series
-from synthgan.publish import publish_run, reject_run
-from synthgan.request import SynthesisRequest, load_request
+from synthgan.errors import ConfigError
+from synthgan.publish import publish_parts, publish_run, reject_run
+from synthgan.request import ExecutorSpec, SynthesisRequest, load_request
 
 IO = {"retries": 2, "retry_delay_seconds": 1, "persist_result": False}
 
@@ -58,6 +63,22 @@ def generate_task(model_dir: str, train: str, req: SynthesisRequest, work: str) 
     return _steps(req).generate(model_dir, train, req, Path(work))
 
 
+@task(name="plan shards", persist_result=False)
+def plan_task(model_dir: str, req: SynthesisRequest) -> list[dict]:
+    return steps.plan(model_dir, req)
+
+
+@task(name="generate shard", persist_result=False, retries=1, retry_delay_seconds=1)
+def shard_task(model_dir: str, shard: dict, train: str, req: SynthesisRequest, work: str,
+               metadata: dict, torch_threads: int | None) -> dict:
+    return steps.generate_shard(model_dir, shard, train, req, Path(work), metadata, torch_threads)
+
+
+@task(name="collect shards", persist_result=False)
+def collect_task(results: list[dict], req: SynthesisRequest, work: str) -> dict:
+    return steps.collect(results, req, Path(work))
+
+
 @task(name="validate contract", persist_result=False)
 def contract_task(paths: dict, req: SynthesisRequest, work: str) -> dict | None:
     return steps.check_contract(paths, req, Path(work))
@@ -73,12 +94,20 @@ def publish_task(req: SynthesisRequest, run_id: str, paths: dict, contract: dict
     import pandas as pd
 
     from synthgan.schema import Schema
+    manifest = steps.manifest(req, paths, contract, evaluation)
+    if "parts" in paths:                                     # tables: shards already written
+        return str(publish_parts(req.output, req.name, run_id, paths["parts"], paths["rows"], paths["content_hash"],
+                                 manifest, Path(evaluation["report"])))
     data = pd.read_parquet(paths["synthetic"])
     schema = Schema.from_json(Path(paths["schema"]).read_text())
-    meta = {"synthgan.request": req.name, "synthgan.run_id": run_id, "synthgan.model": Path(paths["model"]).name}
-    run = publish_run(req.output, req.name, run_id, data, schema, steps.manifest(req, paths, contract, evaluation),
-                      Path(evaluation["report"]), meta)
+    run = publish_run(req.output, req.name, run_id, data, schema, manifest, Path(evaluation["report"]),
+                      _metadata(req, run_id, paths))
     return str(run)
+
+
+def _metadata(req: SynthesisRequest, run_id: str, paths: dict) -> dict[str, str]:
+    """Key-value metadata of every published Parquet file."""
+    return {"synthgan.request": req.name, "synthgan.run_id": run_id, "synthgan.model": Path(paths["model"]).name}
 
 
 @task(name="reject", **IO)
@@ -90,9 +119,12 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-@flow(name="synthgan-synthesize", log_prints=True)
-def synthesize(request_path: str, output: str | None = None) -> dict:
-    """Run one request end to end; returns where it published, or why it did not."""
+@flow(name="synthgan-synthesize", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def synthesize(request_path: str, output: str | None = None, torch_threads: int | None = None) -> dict:
+    """Run one request end to end; returns where it published, or why it did not.
+
+    Runs on the task runner it is given (see :func:`run_request`); ``torch_threads`` caps torch's
+    threads inside each generation shard (one per Dask worker process)."""
     req = load_request(request_path)
     if output:
         req = req.model_copy(update={"output": Path(output).resolve()})
@@ -106,7 +138,14 @@ def synthesize(request_path: str, output: str | None = None) -> dict:
         key = steps.model_key(paths["fingerprint"], req.model.resolved(), req.seed,
                               str(req.contract) if req.contract else None)
         paths["model"] = fit_task(paths["train"], paths["schema"], req, str(home / "_models" / key))
-        paths.update(generate_task(paths["model"], paths["train"], req, str(work)))
+        if req.modality == "tabular":
+            shards = plan_task(paths["model"], req)
+            futures = shard_task.map(unmapped(paths["model"]), shards, unmapped(paths["train"]), unmapped(req),
+                                     unmapped(str(work)), unmapped(_metadata(req, run_id, paths)),
+                                     unmapped(torch_threads))
+            paths.update(collect_task(futures.result(), req, str(work)))
+        else:
+            paths.update(generate_task(paths["model"], paths["train"], req, str(work)))
         contract = contract_task(paths, req, str(work))
         evaluation = evaluate_task(paths, req, str(work))
         reasons = list(evaluation["failed_gates"])
@@ -127,6 +166,42 @@ def synthesize(request_path: str, output: str | None = None) -> dict:
         shutil.rmtree(work, ignore_errors=True)
         if work.parent.exists() and not any(work.parent.iterdir()):
             work.parent.rmdir()
+
+
+def run_request(request_path: str | Path, output: str | Path | None = None,
+                executor: ExecutorSpec | None = None) -> dict:
+    """Run one request on its executor (``executor`` overrides the request's)."""
+    spec = executor or load_request(request_path).executor
+    require_server(spec)
+    flow_ = synthesize.with_options(task_runner=task_runner(spec))
+    return flow_(str(request_path), str(output) if output else None, shard_threads(spec))
+
+
+def run_requests(paths: list[str | Path], output: str | Path | None = None,
+                 executor: ExecutorSpec | None = None) -> list[dict]:
+    """Run several requests. With a Dask executor they run concurrently (one flow run per thread)
+    on one cluster: the given scheduler, or a LocalCluster started here for all of them;
+    in-process they run one after the other."""
+    reqs = [load_request(p) for p in paths]
+    spec = executor or (reqs[0].executor if len({r.executor for r in reqs}) == 1 else None)
+    if spec is None:
+        raise ConfigError("the requests name different executors; choose one with --executor")
+    require_server(spec)
+    if spec.kind != "dask" or len(paths) == 1:
+        return [run_request(p, output, spec) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed import LocalCluster
+    cluster = None
+    if spec.address is None:
+        cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        spec = spec.model_copy(update={"address": cluster.scheduler_address})
+    try:
+        with ThreadPoolExecutor(len(paths)) as pool:
+            return list(pool.map(lambda p: run_request(p, output, spec), paths))
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def _artifacts(req: SynthesisRequest, result: dict, evaluation: dict, contract: dict | None) -> None:

@@ -205,24 +205,45 @@ def _prefect_env(output: Path) -> None:
 
 @app.command()
 def run(
-    request: Path = typer.Argument(..., help="request YAML file"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="publish here instead of the request's output"),
+    requests: list[Path] = typer.Argument(..., help="request YAML file(s)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="publish here instead of the requests' output"),
+    executor: Optional[str] = typer.Option(None, "--executor", "-e",
+                                           help="local or dask (overrides the requests' executor)"),
+    dask_address: Optional[str] = typer.Option(None, "--dask-address",
+                                               help="scheduler of an existing Dask cluster (implies --executor dask)"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="processes of the LocalCluster started for the run"),
 ) -> None:
-    """Run REQUEST end to end on Prefect's embedded server: publish, or say why not (exit 1)."""
-    from synthgan.request import load_request
-    req = load_request(request)
-    _prefect_env(output or req.output)
-    from pipelines.synthesize import synthesize
-    result = synthesize(str(request), str(output) if output else None)
-    if result["status"] == "published":
-        console.print(f"[green]published[/] run {result['run_id']}\n  data:   [bold]{result['path']}/data[/]\n"
-                      f"  report: [bold]{result['report']}[/]")
-        return
-    console.print(f"[red]nothing published[/] for run {result['run_id']}:")
-    for reason in result["reasons"]:
-        console.print(f"  - {reason}")
-    console.print(f"  report and reasons: [bold]{result['path']}[/]")
-    raise typer.Exit(1)
+    """Run REQUESTS end to end: publish, or say why not (exit 1 when any is rejected).
+
+    In-process by default, on Prefect's embedded server. With the Dask executor, generation shards
+    run on Dask workers and several requests run at once; that needs a Prefect server
+    (`make server`, then export PREFECT_API_URL)."""
+    from synthgan.request import ExecutorSpec, load_request
+    reqs = [load_request(r) for r in requests]
+    _prefect_env(output or reqs[0].output)
+    spec = None
+    if executor or dask_address or workers:
+        base = reqs[0].executor
+        kind = "dask" if dask_address else (executor or base.kind)
+        try:
+            spec = ExecutorSpec(kind=kind, address=dask_address, workers=workers or base.workers)
+        except ValueError as e:
+            raise typer.BadParameter(f"--executor/--dask-address/--workers: {e}") from None
+    from pipelines.synthesize import run_requests
+    results = run_requests([str(r) for r in requests], str(output) if output else None, spec)
+    rejected = False
+    for req, result in zip(reqs, results):
+        if result["status"] == "published":
+            console.print(f"[green]published[/] {req.name} run {result['run_id']}\n"
+                          f"  data:   [bold]{result['path']}/data[/]\n  report: [bold]{result['report']}[/]")
+            continue
+        rejected = True
+        console.print(f"[red]nothing published[/] for {req.name} run {result['run_id']}:")
+        for reason in result["reasons"]:
+            console.print(f"  - {reason}")
+        console.print(f"  report and reasons: [bold]{result['path']}[/]")
+    if rejected:
+        raise typer.Exit(1)
 
 
 @app.command()

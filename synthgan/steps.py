@@ -8,7 +8,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from synthgan.errors import ConfigError
@@ -73,48 +72,79 @@ def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
     return str(model_dir)
 
 
-def generate(model_dir: str, train: str, req: SynthesisRequest, work: Path) -> dict:
-    """Free rows, then the exact per-condition rows, personal data dropped or faked per the contract."""
+EVAL_ROWS = 100_000     # rows of each kind (free, per condition) read back for the contract and evaluation
+
+
+def plan(model_dir: str, req: SynthesisRequest) -> list[dict]:
+    """The request's shards (free rows first, then each per-condition block), after checking every
+    condition against the model, so a bad value fails before any work is fanned out."""
     from synthgan import TabularGAN
+    from synthgan.shards import plan_shards
     gan = TabularGAN.load(model_dir, device="cpu")
-    parts = [gan.sample(req.generate.rows, random_state=req.seed + 1)]
-    k, offset = 2, req.generate.rows
     for col, counts in req.generate.per_condition.items():
-        for value, n in counts.items():
-            parts.append(gan.sample(n, conditions={col: gan.typed_value(col, value)}, random_state=req.seed + k,
-                                    id_offset=offset))
-            k, offset = k + 1, offset + n
-    synth = pd.concat(parts, ignore_index=True)
-    augment = pd.concat(parts[1:], ignore_index=True) if len(parts) > 1 else None
-    real = pd.read_parquet(train)
-    if req.contract is not None:
-        from synthgan.contracts import apply_pii_policy, load_suite
-        suite = load_suite(req.contract)
-        rng = np.random.default_rng(req.seed)
-        synth = apply_pii_policy(synth, suite, real, rng)
-        augment = apply_pii_policy(augment, suite, real, rng) if augment is not None else None
-    synth.to_parquet(work / "synthetic.parquet", index=False)
-    synth.iloc[:req.generate.rows].to_parquet(work / "free.parquet", index=False)
-    out = {"synthetic": str(work / "synthetic.parquet"), "free": str(work / "free.parquet"), "augment": None,
-           "rows": len(synth)}
-    if augment is not None:
+        for value in counts:
+            gan.sample(1, conditions={col: gan.typed_value(col, value)}, random_state=0)
+    return [s.to_dict() for s in plan_shards(req.generate.rows, req.generate.per_condition, req.seed + 1,
+                                             req.generate.shard_rows)]
+
+
+def pii_spec(req: SynthesisRequest, train: str) -> dict | None:
+    """What a shard needs to drop or fake personal data (None when the contract names none)."""
+    if req.contract is None:
+        return None
+    from synthgan.contracts import load_suite, pii_columns
+    return {"suite": str(req.contract), "real": train} if pii_columns(load_suite(req.contract)) else None
+
+
+def generate_shard(model_dir: str, shard: dict, train: str, req: SynthesisRequest, work: Path,
+                   metadata: dict[str, str] | None = None, torch_threads: int | None = None) -> dict:
+    """Sample one shard into ``work/parts/`` (personal data dropped or faked per the contract)."""
+    from synthgan.shards import Shard, sample_shard
+    cond = shard.get("condition")
+    s = Shard(**{**shard, "condition": tuple(cond) if cond is not None else None})
+    return sample_shard(model_dir, s, work / "parts", pii_spec(req, train), metadata, torch_threads)
+
+
+def collect(results: list[dict], req: SynthesisRequest, work: Path) -> dict:
+    """Put the shards in order and read bounded samples back: up to EVAL_ROWS free rows
+    (``free.parquet``) and up to EVAL_ROWS rows over all per-condition blocks (``augment.parquet``)."""
+    from synthgan.shards import combined_hash, read_prefix
+    results = sorted(results, key=lambda r: r["shard"]["index"])
+    blocks: dict = {}
+    for r in results:
+        cond = r["shard"]["condition"]
+        blocks.setdefault(None if cond is None else tuple(cond), []).append(r["path"])
+    out = {"parts": [r["path"] for r in results], "rows": sum(r["rows"] for r in results),
+           "content_hash": combined_hash(results), "workers": sorted({r["worker"] for r in results}),
+           "shards": [{"file": Path(r["path"]).name, "rows": r["rows"], "condition": r["shard"]["condition"],
+                       "seed": r["shard"]["seed"], "content_hash": r["content_hash"]} for r in results],
+           "free": None, "augment": None}
+    free = read_prefix(blocks.pop(None, []), EVAL_ROWS)
+    if free is not None:
+        free.to_parquet(work / "free.parquet", index=False)
+        out["free"] = str(work / "free.parquet")
+    if blocks:
+        per_block = max(EVAL_ROWS // len(blocks), 1)
+        augment = pd.concat([read_prefix(paths, per_block) for paths in blocks.values()], ignore_index=True)
         augment.to_parquet(work / "augment.parquet", index=False)
         out["augment"] = str(work / "augment.parquet")
+    out["synthetic"] = out["free"] or out["augment"]
     return out
 
 
 def check_contract(paths: dict, req: SynthesisRequest, work: Path) -> dict | None:
     """Validate against the request's contract (None without one): every expectation on the freely
-    drawn rows, and the rules (not the distribution expectations) on every row to be published,
-    since per-condition rows are skewed on purpose."""
+    drawn rows, and the rules (not the distribution expectations) on the per-condition rows, which
+    are skewed on purpose. For tables these are the bounded samples :func:`collect` read back
+    (all rows up to EVAL_ROWS of each kind)."""
     if req.contract is None:
         return None
     from synthgan.contracts import load_suite, validate_frame
     suite = load_suite(req.contract)
-    free = validate_frame(pd.read_parquet(paths["free"] if req.generate.rows else paths["synthetic"]), suite)
-    checks = {"sample": free}
-    if req.generate.per_condition:
-        checks["all_rows_rules"] = validate_frame(pd.read_parquet(paths["synthetic"]), suite, rules_only=True)
+    checks = {"sample": validate_frame(pd.read_parquet(paths["free"] if req.generate.rows else paths["synthetic"]),
+                                       suite)}
+    if req.generate.per_condition and paths.get("augment"):
+        checks["conditional_rows_rules"] = validate_frame(pd.read_parquet(paths["augment"]), suite, rules_only=True)
     write_json(work / "contract_result.json", {k: r.to_dict() for k, r in checks.items()})
     return {"success": all(r.success for r in checks.values()),
             "statistics": {k: r.statistics for k, r in checks.items()},
@@ -158,4 +188,5 @@ def manifest(req: SynthesisRequest, paths: dict, contract: dict | None, evaluati
                       "metrics": model.get("metrics", {"train_seconds": model.get("train_seconds")}),
                       "rows_seen": data.get("rows", model.get("series"))},
             "library_versions": library_versions(), "contract": contract,
+            **({"shards": paths["shards"], "workers": paths["workers"]} if "shards" in paths else {}),
             "evaluation": evaluation["scores"]}

@@ -13,10 +13,14 @@ any error on the way deletes it and leaves LATEST as it was.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from synthgan.errors import SynthganError
 from synthgan.publish.parquet import arrow_schema, content_hash, write_parquet_atomic
@@ -43,20 +47,63 @@ def file_sha256(path: Path) -> str:
 def publish_run(root: Path, name: str, run_id: str, data: pd.DataFrame, schema: Schema, manifest: dict,
                 report: Path | None = None, metadata: dict[str, str] | None = None) -> Path:
     """Publish ``data`` as ``<root>/<name>/<run_id>`` and point LATEST at it; returns the run folder."""
+    arrow = arrow_schema(data, schema)
+
+    def write(folder: Path) -> dict:
+        parts = [data.iloc[i:i + PART_ROWS] for i in range(0, len(data), PART_ROWS)] or [data]
+        for k, part in enumerate(parts):
+            write_parquet_atomic(part, folder / f"part-{k:05d}.parquet", metadata, schema=arrow)
+        return {"rows": len(data), "content_hash": content_hash(data),
+                "arrow_schema": {f.name: str(f.type) for f in arrow}}
+
+    return _publish(root, name, run_id, write, manifest, report)
+
+
+def publish_parts(root: Path, name: str, run_id: str, parts: list[str | Path], rows: int, digest: str,
+                  manifest: dict, report: Path | None = None) -> Path:
+    """Publish Parquet parts already written (by generation shards) as ``<root>/<name>/<run_id>``.
+
+    The parts are hard-linked (copied where links are not possible) into the run's data folder, so
+    the sources stay in place and a failed attempt can be retried; they must share one Arrow schema. ``digest`` is the run's content hash (see :func:`synthgan.shards.combined_hash`).
+    """
+    parts = [Path(p) for p in parts]
+    if not parts:
+        raise PublishError(f"{name}: no parts to publish")
+    first = _schema_of(parts[0])
+    for p in parts[1:]:
+        if not _schema_of(p).equals(first):
+            raise PublishError(f"{p}: its Arrow schema differs from {parts[0].name}'s "
+                               f"({_schema_of(p)} vs {first})")
+
+    def link(folder: Path) -> dict:
+        for p in parts:
+            try:
+                os.link(p, folder / p.name)
+            except OSError:                                   # another file system, or no hard links
+                shutil.copyfile(p, folder / p.name)
+        return {"rows": rows, "content_hash": digest, "arrow_schema": {f.name: str(f.type) for f in first}}
+
+    return _publish(root, name, run_id, link, manifest, report)
+
+
+def _schema_of(path: Path) -> pa.Schema:
+    if not path.is_file():
+        raise PublishError(f"{path}: part not found")
+    return pq.read_schema(path).remove_metadata()
+
+
+def _publish(root: Path, name: str, run_id: str, fill: Callable[[Path], dict], manifest: dict,
+             report: Path | None) -> Path:
     final = Path(root) / name / run_id
     if final.exists():
         raise PublishError(f"{final}: a run with this id is already published")
-    arrow = arrow_schema(data, schema)
     with AtomicFolder(final, overwrite=False) as tmp:
         (tmp / "data").mkdir()
-        parts = [data.iloc[i:i + PART_ROWS] for i in range(0, len(data), PART_ROWS)] or [data]
-        for k, part in enumerate(parts):
-            write_parquet_atomic(part, tmp / "data" / f"part-{k:05d}.parquet", metadata, schema=arrow)
+        facts = fill(tmp / "data")
         if report is not None:
             shutil.copyfile(report, tmp / "report.html")
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
-        manifest = {**manifest, "run_id": run_id, "rows": len(data), "content_hash": content_hash(data),
-                    "arrow_schema": {f.name: str(f.type) for f in arrow},
+        manifest = {**manifest, "run_id": run_id, **facts,
                     "files": {str(p.relative_to(tmp)): file_sha256(p) for p in files}}
         write_json(tmp / "manifest.json", manifest)
     write_text_atomic(Path(root) / name / LATEST, run_id + "\n")

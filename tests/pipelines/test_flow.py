@@ -52,13 +52,16 @@ def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
         assert sha256(run / rel) == digest
     assert {"data/part-00000.parquet", "report.html"} <= set(manifest["files"])
     assert manifest["rows"] == 400 and manifest["contract"]["success"]
-    assert set(manifest["contract"]["statistics"]) == {"sample", "all_rows_rules"}
+    assert set(manifest["contract"]["statistics"]) == {"sample", "conditional_rows_rules"}
     assert manifest["evaluation"]["utility"]["target"] == "group"
     table = pq.read_table(run / "data" / "part-00000.parquet")
     assert table.schema.metadata[b"synthgan.request"] == b"tiny"
     assert str(table.schema.field("when").type) == "timestamp[us]" and str(table.schema.field("count").type) == "int64"
-    df = table.to_pandas()
-    assert (df["group"] == "c").sum() >= 100
+    df = pq.read_table(run / "data").to_pandas()
+    assert len(df) == 400 and (df["group"] == "c").sum() >= 100
+    free, cond = manifest["shards"]
+    assert free["rows"] == 300 and free["condition"] is None and cond["condition"] == ["group", "c"]
+    assert (pq.read_table(run / "data" / cond["file"]).to_pandas()["group"] == "c").all()
     assert not (run.parent / ".work").exists()
     from prefect.client.orchestration import get_client
     with get_client(sync_client=True) as client:
