@@ -9,7 +9,7 @@ ADULT  ?= ../shared/datasets/adult.csv
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench server clean
 
 install: $(STAMP)
 
@@ -40,9 +40,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# A real Prefect server for the Dask executor (its workers are other processes and must all talk to
+# one server). Runs in the foreground; in another shell: export PREFECT_API_URL=http://127.0.0.1:4200/api
+PREFECT_PORT ?= 4200
+server: $(STAMP)
+	@echo "Prefect server on http://127.0.0.1:$(PREFECT_PORT) (UI there); in another shell:"
+	@echo "  export PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api"
+	PREFECT_HOME=$${PREFECT_HOME:-$(CURDIR)/.prefect-server} $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
 bench: $(STAMP)
 	$(BIN)/python bench/tabular_vs_ctgan.py --data $(ADULT)
 	$(BIN)/python bench/evaluate_adult.py --data $(ADULT)
 
 clean:
-	rm -rf $(VENV) demo_output published bench/work
+	rm -rf $(VENV) demo_output published bench/work .prefect-server

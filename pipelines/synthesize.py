@@ -189,6 +189,7 @@ def run_requests(paths: list[str | Path], output: str | Path | None = None,
     require_server(spec)
     if spec.kind != "dask" or len(paths) == 1:
         return [run_request(p, output, spec) for p in paths]
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
     from distributed import LocalCluster
@@ -197,8 +198,9 @@ def run_requests(paths: list[str | Path], output: str | Path | None = None,
         cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None)
         spec = spec.model_copy(update={"address": cluster.scheduler_address})
     try:
-        with ThreadPoolExecutor(len(paths)) as pool:
-            return list(pool.map(lambda p: run_request(p, output, spec), paths))
+        with ThreadPoolExecutor(len(paths)) as pool:    # each flow in a copy of this context (Prefect's settings)
+            futures = [pool.submit(contextvars.copy_context().run, run_request, p, output, spec) for p in paths]
+            return [f.result() for f in futures]
     finally:
         if cluster is not None:
             cluster.close()
