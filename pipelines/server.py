@@ -5,6 +5,7 @@ foreground."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -54,24 +55,63 @@ def prefect_server(home: Path, port: int | None = None, timeout: float = 120.0) 
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop_group(proc)
         log.close()
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop the server and whatever it started (it runs uvicorn as a child): its whole session."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+            os.killpg(proc.pid, signal.SIGKILL)          # any child still in the group
+        except ProcessLookupError:
+            break
+        except subprocess.TimeoutExpired:
+            continue
+        break
+
+
+def _drain_prefect_workers() -> None:
+    """Flush and stop this process's Prefect event and log senders: they are process-wide and keep
+    the API URL they started with (task runs are recorded from events), so a switch of server must
+    start fresh ones. The same as prefect_test_harness does when it stops."""
+    import inspect
+
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:
+        try:
+            result = APILogWorker.instance().drain()
+            if inspect.isawaitable(result):
+                await result
+        except RuntimeError:
+            pass                                        # never started
+        result = EventsWorker.drain_all()
+        if inspect.isawaitable(result):
+            await result
+
+    run_coro_as_sync(drain())
 
 
 @contextmanager
 def use_server(url: str) -> Iterator[None]:
-    """Point this process (Prefect settings) and the processes it starts (environment) at ``url``."""
+    """Point this process (Prefect settings and event senders) and the processes it starts
+    (environment) at ``url``."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
     old = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = url
+    _drain_prefect_workers()
     try:
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield
+            _drain_prefect_workers()
     finally:
         if old is None:
             os.environ.pop("PREFECT_API_URL", None)

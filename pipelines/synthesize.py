@@ -75,8 +75,8 @@ def shard_task(model_dir: str, shard: dict, train: str, req: SynthesisRequest, w
 
 
 @task(name="collect shards", persist_result=False)
-def collect_task(results: list[dict], req: SynthesisRequest, work: str) -> dict:
-    return steps.collect(results, req, Path(work))
+def collect_task(results: list[dict], train: str, req: SynthesisRequest, work: str) -> dict:
+    return steps.collect(results, train, req, Path(work))
 
 
 @task(name="validate contract", persist_result=False)
@@ -94,7 +94,8 @@ def publish_task(req: SynthesisRequest, run_id: str, paths: dict, contract: dict
     import pandas as pd
 
     from synthgan.schema import Schema
-    manifest = steps.manifest(req, paths, contract, evaluation)
+    from prefect.runtime import flow_run
+    manifest = {**steps.manifest(req, paths, contract, evaluation), "flow_run_id": str(flow_run.id)}
     if "parts" in paths:                                     # tables: shards already written
         return str(publish_parts(req.output, req.name, run_id, paths["parts"], paths["rows"], paths["content_hash"],
                                  manifest, Path(evaluation["report"])))
@@ -139,11 +140,12 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
                               str(req.contract) if req.contract else None)
         paths["model"] = fit_task(paths["train"], paths["schema"], req, str(home / "_models" / key))
         if req.modality == "tabular":
-            shards = plan_task(paths["model"], req)
+            # planning loads the model (torch): on the task runner, so that with Dask this process never does
+            shards = plan_task.submit(paths["model"], req).result()
             futures = shard_task.map(unmapped(paths["model"]), shards, unmapped(paths["train"]), unmapped(req),
                                      unmapped(str(work)), unmapped(_metadata(req, run_id, paths)),
                                      unmapped(torch_threads))
-            paths.update(collect_task(futures.result(), req, str(work)))
+            paths.update(collect_task(futures.result(), paths["train"], req, str(work)))
         else:
             paths.update(generate_task(paths["model"], paths["train"], req, str(work)))
         contract = contract_task(paths, req, str(work))
@@ -160,6 +162,8 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
             where = publish_task(req, run_id, paths, contract, evaluation)
             result = {"status": "published", "run_id": run_id, "path": where, "report": str(Path(where) / "report.html"),
                       "reasons": []}
+        from prefect.runtime import flow_run
+        result["flow_run_id"] = str(flow_run.id)
         _artifacts(req, result, evaluation, contract)
         return result
     finally:

@@ -1,9 +1,20 @@
-"""synthgan: synthetic copies of real datasets with conditional GANs."""
+"""synthgan: synthetic copies of real datasets with conditional GANs.
+
+The synthesizers are imported on first use (PEP 562), so that processes that only read, check or
+publish data (the flow's own process when shards run on Dask) never load torch.
+"""
 
 from synthgan.ingest import read_table
 from synthgan.schema import ColumnKind, ColumnSpec, Schema, infer_schema
-from synthgan.synthesizers import ImageGAN, TabularGAN, TimeSeriesGAN
 
 __version__ = "0.1.0"
 __all__ = ["ColumnKind", "ColumnSpec", "ImageGAN", "Schema", "TabularGAN", "TimeSeriesGAN", "infer_schema", "read_table",
            "__version__"]
+_LAZY = {"ImageGAN", "TabularGAN", "TimeSeriesGAN"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from synthgan import synthesizers
+        return getattr(synthesizers, name)
+    raise AttributeError(f"module 'synthgan' has no attribute {name!r}")

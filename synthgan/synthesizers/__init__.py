@@ -1,7 +1,13 @@
-"""The public synthesizers."""
+"""The public synthesizers (imported on first use: they load torch)."""
 
-from synthgan.synthesizers.image import ImageGAN, ImageGANConfig
-from synthgan.synthesizers.tabular import TabularGAN, TabularGANConfig
-from synthgan.synthesizers.timeseries import TimeSeriesGAN, TimeSeriesGANConfig
+from importlib import import_module
 
-__all__ = ["ImageGAN", "ImageGANConfig", "TabularGAN", "TabularGANConfig", "TimeSeriesGAN", "TimeSeriesGANConfig"]
+_WHERE = {"ImageGAN": "image", "ImageGANConfig": "image", "TabularGAN": "tabular", "TabularGANConfig": "tabular",
+          "TimeSeriesGAN": "timeseries", "TimeSeriesGANConfig": "timeseries"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"synthgan.synthesizers.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'synthgan.synthesizers' has no attribute {name!r}")

@@ -25,6 +25,7 @@ from synthgan.models.common import build_seeded
 from synthgan.models.image import ImageDiscriminator, ImageGenerator
 from synthgan.synthesizers import persistence as io
 from synthgan.synthesizers.config import check_common, check_known
+from synthgan.train import distributed
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig, recalibrate_batchnorm
 
@@ -147,7 +148,7 @@ class ImageGAN:
         s_init, s_train, s_sample = np.random.SeedSequence(seed).spawn(3)
         self.seed_, self.device_ = seed, resolve_device(cfg.device)
         self.frequencies_ = [float(np.mean(data.labels == c)) for c in self.classes_]
-        self._train(data, s_init, s_train)
+        self._train(data, s_init, distributed.rank_seed(s_train))
         self._sample_seq_ = s_sample
         return self
 

@@ -10,13 +10,14 @@ import shutil
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import torch
-from safetensors.torch import load_file, save_file
 
 from synthgan.errors import ModelFileError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def library_versions() -> dict[str, str]:
@@ -50,13 +51,15 @@ def read_json(path: Path) -> Any:
         raise ModelFileError(f"{path}: malformed JSON ({e})") from None
 
 
-def save_weights(path: Path, state: dict[str, torch.Tensor]) -> None:
+def save_weights(path: Path, state: dict[str, "torch.Tensor"]) -> None:
+    from safetensors.torch import save_file      # here: reading JSON needs no torch
     save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(path))
 
 
-def load_weights(path: Path, device: torch.device) -> dict[str, torch.Tensor]:
+def load_weights(path: Path, device: "torch.device") -> dict[str, "torch.Tensor"]:
     if not path.exists():
         raise ModelFileError(f"{path}: missing; a saved model folder needs its weights")
+    from safetensors.torch import load_file
     return load_file(str(path), device=str(device))
 
 

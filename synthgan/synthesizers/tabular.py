@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from synthgan.synthesizers.conditions import ConditionSampler
 from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.spans import SpanOps
 from synthgan.synthesizers.tabular_problem import TabularProblem
+from synthgan.train import distributed
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, TrainConfig, recalibrate_batchnorm
 from synthgan.transform.dependencies import find_dependencies
@@ -138,6 +139,7 @@ class TabularGAN:
         batch, pac = _adapt_batch(len(data), cfg.batch_size, cfg.pac)
         self.batch_size_, self.pac_ = batch, pac
         self._build_networks(_torch_gen(s_init, torch.device("cpu")))
+        s_train = distributed.rank_seed(s_train)            # under torchrun: each rank its own batches
         self._train(encoded, np.random.default_rng(s_train), _torch_gen(s_train, device))
         self._sample_seq_ = s_sample
         self.fingerprint_ = io.fingerprint_frame(data)
@@ -231,19 +233,28 @@ class TabularGAN:
             First value of regenerated identifier columns, so that several samples put together
             keep their identifiers unique.
         """
+        parts = list(self.sample_batches(n, conditions, random_state, id_offset))
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def sample_batches(self, n: int, conditions: Mapping[str, Any] | None = None,
+                       random_state: int | None = None, id_offset: int = 0) -> Iterator[pd.DataFrame]:
+        """The rows of :meth:`sample` (same arguments, same rows) as consecutive frames of at most
+        8,192 rows, so that a caller can write them out without holding all ``n`` rows."""
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n: expected a non-negative integer, got {n!r}")
         conditions = self._via_sources(conditions or {})
         fixed = self._condition_codes(conditions)
         seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
+        return self._batches(n, conditions, fixed, seq, id_offset)
+
+    def _batches(self, n: int, conditions: dict, fixed: dict[int, int], seq, id_offset: int) -> Iterator[pd.DataFrame]:
         np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
-        parts = [self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, id_offset + i)
-                 for i in range(0, n, _SAMPLE_CHUNK)] or [self._sample_chunk(0, fixed, np_rng, torch_rng, id_offset)]
-        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        for col, value in conditions.items():
-            out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
-        return out
+        for i in range(0, max(n, 1), _SAMPLE_CHUNK):
+            out = self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, id_offset + i)
+            for col, value in conditions.items():
+                out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
+            yield out
 
     @torch.no_grad()
     def _sample_chunk(self, n: int, fixed: dict[int, int], np_rng, torch_rng, id_start: int) -> pd.DataFrame:

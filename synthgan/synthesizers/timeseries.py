@@ -23,6 +23,7 @@ from synthgan.models.common import build_seeded
 from synthgan.models.timeseries import SequenceCritic, SequenceGenerator
 from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.tabular import TabularGAN
+from synthgan.train import distributed
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig
 
@@ -142,7 +143,7 @@ class TimeSeriesGAN:
                                           verbose=False).fit(static_table)
         self._scale_from(series)
         cond = self._encode_static(static_table, np.random.default_rng(s_static))
-        self._train(series, cond, s_init, s_train)
+        self._train(series, cond, s_init, distributed.rank_seed(s_train))
         self._sample_seq_ = s_sample
         self.train_seconds_ = _time.perf_counter() - t0
         return self

@@ -18,6 +18,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import nn
 
+from synthgan.train import distributed
 from synthgan.train.device import amp_dtype, uses_amp
 from synthgan.train.losses import gradient_penalty
 
@@ -71,9 +72,12 @@ class AdversarialTrainer:
 
     def __init__(self, generator: nn.Module, critic: nn.Module, problem: GANProblem, config: TrainConfig,
                  device: torch.device, torch_rng: torch.Generator) -> None:
-        self.g, self.d, self.problem, self.cfg = generator, critic, problem, config
+        # Under torchrun both networks train under DistributedDataParallel (see train.distributed):
+        # wrapping broadcasts rank 0's weights, so the EMA copy is taken after it.
+        self.g, self.d = distributed.wrap(generator, device), distributed.wrap(critic, device)
+        self.problem, self.cfg = problem, config
         self.device, self.rng = device, torch_rng
-        self.ema = copy.deepcopy(generator).eval().requires_grad_(False)
+        self.ema = copy.deepcopy(distributed.unwrap(self.g)).eval().requires_grad_(False)
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas,
                                       weight_decay=config.weight_decay, **_adam_impl(device))
         self.opt_d = torch.optim.Adam(critic.parameters(), lr=config.lr_d, betas=config.betas,
@@ -103,7 +107,10 @@ class AdversarialTrainer:
             total = loss
         else:
             # The penalty's double backward runs in full precision: it is small and sensitive.
-            gp = gradient_penalty(self.d, real_in, fake_in, self.cfg.pac, self.rng, self.cfg.gp_fraction)
+            # Through the bare critic: one DDP forward per backward; the penalty's weight gradients
+            # still meet the main loss's in the same backward, where DDP averages them.
+            gp = gradient_penalty(distributed.unwrap(self.d), real_in, fake_in, self.cfg.pac, self.rng,
+                                  self.cfg.gp_fraction)
             total = loss + self.cfg.gp_weight * gp
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
@@ -208,6 +215,11 @@ def recalibrate_batchnorm(model: nn.Module, batches) -> None:
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return
+    _recalibrate(model, bns, batches)
+    distributed.broadcast_buffers(model)        # under DDP: every rank keeps rank 0's statistics
+
+
+def _recalibrate(model: nn.Module, bns: list, batches) -> None:
     saved = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()

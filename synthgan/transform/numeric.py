@@ -12,8 +12,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import BayesianGaussianMixture
 
 _MIN_STD = 1e-6
 _CLIP = 0.99
@@ -42,6 +40,8 @@ class ModeNormalizer:
         if len(uniq) <= 1:
             return cls(np.array([float(values[0])]), np.array([_MIN_STD * scale]), np.array([1.0]))
         n_comp = int(min(max_modes, len(uniq)))
+        from sklearn.exceptions import ConvergenceWarning    # here: sampling processes need no sklearn
+        from sklearn.mixture import BayesianGaussianMixture
         gm = BayesianGaussianMixture(
             n_components=n_comp, weight_concentration_prior_type="dirichlet_process",
             weight_concentration_prior=1e-3, max_iter=100, n_init=1, tol=1e-3,

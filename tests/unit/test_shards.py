@@ -48,6 +48,18 @@ def test_shards_give_the_same_rows_in_any_order(model_dir, tmp_path):
     assert combined_hash([sample_shard(model_dir, s, tmp_path / "c") for s in other]) != combined_hash(forward)
 
 
+def test_a_streamed_shard_holds_the_rows_of_one_sample_call(model_dir, tmp_path):
+    from synthgan.publish import content_hash
+    from synthgan.shards import Shard
+    gan = TabularGAN.load(model_dir)
+    shard = Shard(index=3, rows=70_000, offset=500, seed=11)
+    result = sample_shard(model_dir, shard, tmp_path)
+    whole = gan.sample(70_000, random_state=11, id_offset=500)
+    assert pd.concat(gan.sample_batches(70_000, random_state=11, id_offset=500), ignore_index=True).equals(whole)
+    assert result["rows"] == 70_000 and result["content_hash"] == content_hash(whole)
+    assert pq.ParquetFile(result["path"]).metadata.num_row_groups == 5       # 4 groups of 16,384 rows + the rest
+
+
 def test_read_prefix_reads_at_most_what_is_asked(model_dir, tmp_path):
     plan = plan_shards(600, {}, run_seed=1, shard_rows=250)
     paths = [sample_shard(model_dir, s, tmp_path)["path"] for s in plan]
