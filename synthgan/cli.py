@@ -47,8 +47,8 @@ def schema(data: Path = typer.Argument(..., help="CSV/Parquet file or folder of 
 
 @app.command()
 def fit(
-    data: Path = typer.Argument(..., help="CSV/Parquet file or folder of parts"),
-    out: Path = typer.Option(..., "--out", "-o", help="model folder to write"),
+    data: Path = typer.Argument(..., help="CSV/Parquet file or folder of parts, or a request YAML file"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="model folder to write (not with a request)"),
     epochs: int = typer.Option(300, help="training epochs"),
     batch_size: int = typer.Option(500, help="rows per batch"),
     discrete: Optional[str] = typer.Option(None, help="comma-separated discrete columns (inferred if absent)"),
@@ -59,11 +59,20 @@ def fit(
                                        help="train data-parallel in N processes (torchrun; DDP, one GPU each "
                                             "when there are GPUs, gloo on the CPU)"),
 ) -> None:
-    """Fit a TabularGAN on DATA and save it to OUT."""
+    """Fit a TabularGAN on DATA and save it to OUT.
+
+    Given a request file instead, fit its model (its hyperparameters, seed, training split) into
+    the folder `synthgan run` looks in, so that the next run of the request reuses it: the way to
+    train a request's model on several GPUs."""
     from synthgan.train import distributed
     if nproc_per_node > 1 and not distributed.launched():
         _relaunch_under_torchrun(nproc_per_node)
         return
+    if data.suffix in (".yaml", ".yml"):
+        _fit_request(data, out)
+        return
+    if out is None:
+        raise typer.BadParameter("--out: a model folder is needed when fitting a data file")
     from synthgan import TabularGAN, read_table
     t = read_table(data, discrete_columns=_split(discrete))
     distributed.init_from_env()
@@ -78,6 +87,27 @@ def fit(
             console.print(f"model written to [bold]{out}[/] ({len(t.data)} rows, "
                           f"{gan.train_seconds_:.1f} s training{ranks})")
         distributed.barrier()
+    finally:
+        distributed.shutdown()
+
+
+def _fit_request(path: Path, out: Optional[Path]) -> None:
+    import tempfile
+
+    from synthgan import steps
+    from synthgan.request import load_request
+    from synthgan.train import distributed
+    if out is not None:
+        raise typer.BadParameter("--out: a request's model goes where `synthgan run` finds it; drop --out")
+    req = load_request(path)
+    distributed.init_from_env()
+    try:
+        with tempfile.TemporaryDirectory(prefix="synthgan-fit-") as work:
+            model_dir = steps.fit_request(req, Path(work))
+        if distributed.is_main():
+            ranks = f" in {distributed.world_size()} processes" if distributed.active() else ""
+            console.print(f"model of request {req.name!r} trained{ranks}: [bold]{model_dir}[/]\n"
+                          f"`synthgan run {path}` will use it")
     finally:
         distributed.shutdown()
 

@@ -66,10 +66,28 @@ def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
         from synthgan.contracts import load_suite, strip_pii
         df = strip_pii(df, load_suite(req.contract))
     sch = Schema(tuple(c for c in sch.columns if c.name in df.columns))
-    gan = TabularGAN(**req.model.resolved(), random_state=req.seed, verbose=True)
+    from synthgan.train import distributed
+    gan = TabularGAN(**req.model.resolved(), random_state=req.seed, verbose=distributed.is_main())
     gan.fit(df, schema=sch)
-    gan.save(model_dir)
+    if distributed.is_main():                      # under torchrun, rank 0 alone writes the model
+        gan.save(model_dir)
+    distributed.barrier()
     return str(model_dir)
+
+
+def fit_request(req: SynthesisRequest, work: Path) -> Path:
+    """Fit a table request's model outside the flow (e.g. under torchrun) into the folder the flow
+    looks for it: ``<output>/<name>/_models/<key>``, so the next run of the request reuses it.
+    Ingest and split are those of the flow (same seed, same training rows)."""
+    if req.modality != "tabular":
+        raise ConfigError(f"modality: fitting a {req.modality!r} request outside the flow is not supported; "
+                          "`synthgan run` fits it")
+    paths = ingest(req, work)
+    paths.update(split(paths["real"], paths["schema"], req, work))
+    key = model_key(paths["fingerprint"], req.model.resolved(), req.seed, str(req.contract) if req.contract else None)
+    model_dir = Path(req.output) / req.name / "_models" / key
+    fit(paths["train"], paths["schema"], req, model_dir)
+    return model_dir
 
 
 EVAL_ROWS = 100_000     # most rows of each kind (free, per condition) read back for the contract and evaluation

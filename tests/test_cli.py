@@ -116,3 +116,14 @@ def test_contract_bad_name_and_unreadable_data(tmp_path, mixed):
     assert runner.invoke(app, ["contract", "draft", str(data), "--name", "m", "--out", str(contract)]).exit_code == 0
     r = runner.invoke(app, ["validate", str(tmp_path / "missing.csv"), "--contract", str(contract)])
     assert r.exit_code != 0 and "missing.csv: file or folder not found" in str(r.exception)
+
+
+def test_fit_needs_out_for_data_and_refuses_it_for_a_request(tmp_path, mixed):
+    data = tmp_path / "data.csv"
+    mixed.to_csv(data, index=False)
+    r = runner.invoke(app, ["fit", str(data)])
+    assert r.exit_code == 2 and "--out: a model folder is needed" in r.output
+    req = tmp_path / "r.yaml"
+    req.write_text(f"name: r\nmodality: tabular\nsource: {{path: {data}}}\n")
+    r = runner.invoke(app, ["fit", str(req), "--out", str(tmp_path / "m")])
+    assert r.exit_code == 2 and "drop --out" in r.output and not (tmp_path / "m").exists()

@@ -73,7 +73,7 @@ class ImageProblem:
         self.pairs = cfg.mode_seeking > 0 and self.batch >= 4
         if self.pairs:
             self.batch -= self.batch % 2
-            y = labels.cpu().numpy()
+            y = self.labels_np = labels.cpu().numpy()         # host copy: no device sync per batch
             self.by_class = np.argsort(y, kind="stable")
             self.starts = np.searchsorted(y[self.by_class], np.arange(n_classes))
             self.counts = np.bincount(y, minlength=n_classes)
@@ -81,7 +81,7 @@ class ImageProblem:
     def real_batch(self) -> Batch:
         if self.pairs:
             first = self.np_rng.integers(len(self.images), size=self.batch // 2)
-            y1 = self.labels.cpu().numpy()[first]
+            y1 = self.labels_np[first]
             second = self.by_class[self.starts[y1] + self.np_rng.integers(self.counts[y1])]
             idx = np.concatenate([first, second])
         else:

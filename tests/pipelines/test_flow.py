@@ -175,3 +175,21 @@ def test_image_request_publishes_png_bytes_and_labels(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert {"conditional_accuracy", "cas_ratio", "frechet_distance"} <= set(manifest["evaluation"])
     assert "Samples" in (run / "report.html").read_text()
+
+
+def test_a_request_trained_under_torchrun_is_reused_by_the_flow(tmp_path):
+    import os
+    import subprocess
+    import sys
+    path = write_request(tmp_path)
+    cli = Path(sys.executable).with_name("synthgan")
+    fit = subprocess.run([str(cli), "fit", str(path), "--nproc-per-node", "2"], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    assert "in 2 processes" in fit.stdout
+    (model_dir,) = (tmp_path / "out" / "tiny" / "_models").iterdir()
+    stamp = (model_dir / "generator.safetensors").stat().st_mtime_ns
+    result = synthesize(str(path))
+    assert result["status"] == "published", result["reasons"]
+    assert json.loads((Path(result["path"]) / "manifest.json").read_text())["model"]["key"] == model_dir.name
+    assert (model_dir / "generator.safetensors").stat().st_mtime_ns == stamp          # trained once, by torchrun
