@@ -46,9 +46,14 @@ def split_task(real: str, schema: str, req: SynthesisRequest, work: str) -> dict
 
 
 def _fit_key(context, parameters) -> str | None:
-    """Cache only while the model folder of this key still exists."""
-    model_dir = Path(parameters["model_dir"])
-    return f"synthgan-fit-{model_dir.name}" if (model_dir / "manifest.json").exists() else None
+    """Cache only while the model folder still exists. The key is the folder's full path: its name
+    alone (the model key) is shared by the same request published to another output folder, whose
+    cached result would name a folder elsewhere, perhaps deleted since."""
+    import hashlib
+    model_dir = Path(parameters["model_dir"]).resolve()
+    if not (model_dir / "manifest.json").exists():
+        return None
+    return "synthgan-fit-" + hashlib.sha256(str(model_dir).encode()).hexdigest()[:32]
 
 
 @task(name="fit", cache_key_fn=_fit_key, persist_result=True, result_serializer="json")

@@ -193,3 +193,15 @@ def test_a_request_trained_under_torchrun_is_reused_by_the_flow(tmp_path):
     assert result["status"] == "published", result["reasons"]
     assert json.loads((Path(result["path"]) / "manifest.json").read_text())["model"]["key"] == model_dir.name
     assert (model_dir / "generator.safetensors").stat().st_mtime_ns == stamp          # trained once, by torchrun
+
+
+def test_the_same_request_in_another_output_folder_uses_its_own_model(tmp_path):
+    import shutil
+    path = write_request(tmp_path)
+    synthesize(str(path))
+    synthesize(str(path))                              # the second run's fit is a cache hit
+    shutil.rmtree(tmp_path / "out")
+    synthesize(str(path), str(tmp_path / "elsewhere"))
+    again = synthesize(str(path), str(tmp_path / "elsewhere"))
+    assert again["status"] == "published", again["reasons"]
+    assert Path(again["path"]).is_relative_to(tmp_path / "elsewhere")
