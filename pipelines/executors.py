@@ -35,9 +35,12 @@ def task_runner(spec: ExecutorSpec):
     from prefect_dask import DaskTaskRunner
     if spec.address:
         return DaskTaskRunner(address=spec.address)
-    return DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                          cluster_kwargs={"n_workers": spec.workers, "threads_per_worker": 1, "processes": True,
-                                          "dashboard_address": None})
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster_kwargs(spec))
+
+
+def cluster_kwargs(spec: ExecutorSpec) -> dict:
+    """The LocalCluster of ``spec``: ``workers`` single-threaded processes, no dashboard."""
+    return {"n_workers": spec.workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
 
 
 def shard_threads(spec: ExecutorSpec) -> int | None:

@@ -21,7 +21,7 @@ from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from pipelines.executors import require_server, shard_threads, task_runner
+from pipelines.executors import cluster_kwargs, require_server, shard_threads, task_runner
 from synthgan import steps, steps_images, steps_series
 from synthgan.errors import ConfigError
 from synthgan.publish import publish_parts, publish_run, reject_run
@@ -69,14 +69,14 @@ def generate_task(model_dir: str, train: str, req: SynthesisRequest, work: str) 
 
 
 @task(name="plan shards", persist_result=False)
-def plan_task(model_dir: str, req: SynthesisRequest) -> list[dict]:
-    return steps.plan(model_dir, req)
+def plan_task(model_dir: str, train: str, req: SynthesisRequest) -> dict:
+    return steps.plan(model_dir, train, req)
 
 
 @task(name="generate shard", persist_result=False, retries=1, retry_delay_seconds=1)
-def shard_task(model_dir: str, shard: dict, train: str, req: SynthesisRequest, work: str,
-               metadata: dict, torch_threads: int | None) -> dict:
-    return steps.generate_shard(model_dir, shard, train, req, Path(work), metadata, torch_threads)
+def shard_task(model_dir: str, shard: dict, pii: dict | None, work: str, metadata: dict,
+               torch_threads: int | None) -> dict:
+    return steps.generate_shard(model_dir, shard, pii, Path(work), metadata, torch_threads)
 
 
 @task(name="collect shards", persist_result=False)
@@ -141,13 +141,12 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
         paths = dict(ingest_task(req, str(work)))
         paths["real_rows"] = paths.pop("rows")
         paths.update(split_task(paths["real"], paths["schema"], req, str(work)))
-        key = steps.model_key(paths["fingerprint"], req.model.resolved(), req.seed,
-                              str(req.contract) if req.contract else None)
-        paths["model"] = fit_task(paths["train"], paths["schema"], req, str(home / "_models" / key))
+        model = steps.model_folder(req, paths["fingerprint"])
+        paths["model"] = fit_task(paths["train"], paths["schema"], req, str(model))
         if req.modality == "tabular":
             # planning loads the model (torch): on the task runner, so that with Dask this process never does
-            shards = plan_task.submit(paths["model"], req).result()
-            futures = shard_task.map(unmapped(paths["model"]), shards, unmapped(paths["train"]), unmapped(req),
+            planned = plan_task.submit(paths["model"], paths["train"], req).result()
+            futures = shard_task.map(unmapped(paths["model"]), planned["shards"], unmapped(planned["pii"]),
                                      unmapped(str(work)), unmapped(_metadata(req, run_id, paths)),
                                      unmapped(torch_threads))
             paths.update(collect_task(futures.result(), paths["train"], req, str(work)))
@@ -159,16 +158,13 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
         if contract is not None and not contract["success"]:
             reasons += [f"contract: {m}" for m in contract["failures"]]
         if reasons:
-            where = reject_task(req, run_id, {"run_id": run_id, "reasons": reasons, "scores": evaluation["scores"]},
-                                evaluation["report"])
-            result = {"status": "rejected", "run_id": run_id, "path": where, "report": str(Path(where) / "report.html"),
-                      "reasons": reasons}
+            status, where = "rejected", reject_task(
+                req, run_id, {"run_id": run_id, "reasons": reasons, "scores": evaluation["scores"]}, evaluation["report"])
         else:
-            where = publish_task(req, run_id, paths, contract, evaluation)
-            result = {"status": "published", "run_id": run_id, "path": where, "report": str(Path(where) / "report.html"),
-                      "reasons": []}
+            status, where = "published", publish_task(req, run_id, paths, contract, evaluation)
         from prefect.runtime import flow_run
-        result["flow_run_id"] = str(flow_run.id)
+        result = {"status": status, "run_id": run_id, "path": where, "report": str(Path(where) / "report.html"),
+                  "reasons": reasons, "flow_run_id": str(flow_run.id)}
         _artifacts(req, result, evaluation, contract)
         return result
     finally:
@@ -204,7 +200,7 @@ def run_requests(paths: list[str | Path], output: str | Path | None = None,
     from distributed import LocalCluster
     cluster = None
     if spec.address is None:
-        cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(**cluster_kwargs(spec))
         spec = spec.model_copy(update={"address": cluster.scheduler_address})
     try:
         with ThreadPoolExecutor(len(paths)) as pool:    # each flow in a copy of this context (Prefect's settings)

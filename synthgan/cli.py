@@ -75,8 +75,7 @@ def fit(
         raise typer.BadParameter("--out: a model folder is needed when fitting a data file")
     from synthgan import TabularGAN, read_table
     t = read_table(data, discrete_columns=_split(discrete))
-    distributed.init_from_env()
-    try:
+    with distributed.process_group():
         main_rank = distributed.is_main()
         gan = TabularGAN(epochs=epochs, batch_size=batch_size, random_state=seed, device=device,
                          verbose=not quiet and main_rank)
@@ -87,8 +86,6 @@ def fit(
             console.print(f"model written to [bold]{out}[/] ({len(t.data)} rows, "
                           f"{gan.train_seconds_:.1f} s training{ranks})")
         distributed.barrier()
-    finally:
-        distributed.shutdown()
 
 
 def _fit_request(path: Path, out: Optional[Path]) -> None:
@@ -100,16 +97,12 @@ def _fit_request(path: Path, out: Optional[Path]) -> None:
     if out is not None:
         raise typer.BadParameter("--out: a request's model goes where `synthgan run` finds it; drop --out")
     req = load_request(path)
-    distributed.init_from_env()
-    try:
-        with tempfile.TemporaryDirectory(prefix="synthgan-fit-") as work:
-            model_dir = steps.fit_request(req, Path(work))
+    with distributed.process_group(), tempfile.TemporaryDirectory(prefix="synthgan-fit-") as work:
+        model_dir = steps.fit_request(req, Path(work))
         if distributed.is_main():
             ranks = f" in {distributed.world_size()} processes" if distributed.active() else ""
             console.print(f"model of request {req.name!r} trained{ranks}: [bold]{model_dir}[/]\n"
                           f"`synthgan run {path}` will use it")
-    finally:
-        distributed.shutdown()
 
 
 def _relaunch_under_torchrun(nproc: int) -> None:

@@ -3,8 +3,9 @@
 A request's rows are cut into shards of at most ``shard_rows`` (free rows first, then each
 per-condition block). Shard ``i`` samples with a seed derived from the run seed and ``i`` alone,
 so the published rows are the same whatever the number of workers and in whatever order the
-shards run. A shard streams its rows to its Parquet part in row groups of GROUP_ROWS, so its memory does not grow with ``shard_rows``; the process that plans the shards never
-holds any rows: it only receives each shard's path, row count and content hash.
+shards run. A shard streams its rows to its Parquet part in row groups of GROUP_ROWS, so its
+memory does not grow with ``shard_rows``; the process that plans the shards never holds any
+rows: it only receives each shard's path, row count and content hash.
 
 Evaluation and contract checks read a bounded sample: the first rows of the first parts of each
 kind (every row is an independent draw of the generator, so a prefix is as random as any subset).
@@ -178,4 +179,4 @@ def read_prefix(paths: list[str], max_rows: int) -> pd.DataFrame | None:
             left -= min(left, batch.num_rows)
         if left <= 0:
             break
-    return pd.concat(frames, ignore_index=True) if frames else pd.read_parquet(paths[0]).iloc[:0]
+    return pd.concat(frames, ignore_index=True) if frames else pq.read_schema(paths[0]).empty_table().to_pandas()

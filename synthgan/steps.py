@@ -50,11 +50,13 @@ def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
             "fingerprint": fingerprint_frame(train.reset_index(drop=True))}
 
 
-def model_key(fingerprint: str, config: dict, seed: int, contract: str | None) -> str:
-    """What the fitted model depends on: the training rows, the configuration, the seed and the
-    personal-data columns the contract removes."""
-    blob = json.dumps({"data": fingerprint, "config": config, "seed": seed, "contract": contract}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+def model_folder(req: SynthesisRequest, fingerprint: str) -> Path:
+    """Where the request's model lives: ``<output>/<name>/_models/<key>``, the key being what the
+    fitted model depends on: the training rows, the configuration, the seed and the contract
+    (which decides the personal-data columns removed)."""
+    blob = json.dumps({"data": fingerprint, "config": req.model.resolved(), "seed": req.seed,
+                       "contract": str(req.contract) if req.contract else None}, sort_keys=True)
+    return Path(req.output) / req.name / "_models" / hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
@@ -84,26 +86,26 @@ def fit_request(req: SynthesisRequest, work: Path) -> Path:
                           "`synthgan run` fits it")
     paths = ingest(req, work)
     paths.update(split(paths["real"], paths["schema"], req, work))
-    key = model_key(paths["fingerprint"], req.model.resolved(), req.seed, str(req.contract) if req.contract else None)
-    model_dir = Path(req.output) / req.name / "_models" / key
-    fit(paths["train"], paths["schema"], req, model_dir)
-    return model_dir
+    target = model_folder(req, paths["fingerprint"])
+    fit(paths["train"], paths["schema"], req, target)
+    return target
 
 
 EVAL_ROWS = 100_000     # most rows of each kind (free, per condition) read back for the contract and evaluation
 
 
-def plan(model_dir: str, req: SynthesisRequest) -> list[dict]:
-    """The request's shards (free rows first, then each per-condition block), after checking every
-    condition against the model, so a bad value fails before any work is fanned out."""
+def plan(model_dir: str, train: str, req: SynthesisRequest) -> dict:
+    """The request's shards (free rows first, then each per-condition block) and what they need to
+    drop or fake personal data, after checking every condition against the model, so a bad value
+    fails before any work is fanned out."""
     from synthgan import TabularGAN
     from synthgan.shards import plan_shards
     gan = TabularGAN.load(model_dir, device="cpu")
     for col, counts in req.generate.per_condition.items():
         for value in counts:
             gan.sample(1, conditions={col: gan.typed_value(col, value)}, random_state=0)
-    return [s.to_dict() for s in plan_shards(req.generate.rows, req.generate.per_condition, req.seed + 1,
-                                             req.generate.shard_rows)]
+    shards = plan_shards(req.generate.rows, req.generate.per_condition, req.seed + 1, req.generate.shard_rows)
+    return {"shards": [s.to_dict() for s in shards], "pii": pii_spec(req, train)}
 
 
 def pii_spec(req: SynthesisRequest, train: str) -> dict | None:
@@ -114,13 +116,14 @@ def pii_spec(req: SynthesisRequest, train: str) -> dict | None:
     return {"suite": str(req.contract), "real": train} if pii_columns(load_suite(req.contract)) else None
 
 
-def generate_shard(model_dir: str, shard: dict, train: str, req: SynthesisRequest, work: Path,
+def generate_shard(model_dir: str, shard: dict, pii: dict | None, work: Path,
                    metadata: dict[str, str] | None = None, torch_threads: int | None = None) -> dict:
-    """Sample one shard into ``work/parts/`` (personal data dropped or faked per the contract)."""
+    """Sample one shard (a dict of :func:`plan`) into ``work/parts/``, personal data dropped or
+    faked as ``pii`` (of :func:`plan`) says."""
     from synthgan.shards import Shard, sample_shard
     cond = shard.get("condition")
     s = Shard(**{**shard, "condition": tuple(cond) if cond is not None else None})
-    return sample_shard(model_dir, s, work / "parts", pii_spec(req, train), metadata, torch_threads)
+    return sample_shard(model_dir, s, work / "parts", pii, metadata, torch_threads)
 
 
 def collect(results: list[dict], train: str, req: SynthesisRequest, work: Path) -> dict:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 import hashlib
 
@@ -65,35 +66,48 @@ def content_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+@contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path``, renamed to ``path`` when the block ends cleanly and deleted
+    when it raises: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _encoded(metadata: dict[str, str]) -> dict[bytes, bytes]:
+    return {k.encode(): v.encode() for k, v in metadata.items()}
+
+
 def write_parquet_stream(frames: Iterable[pd.DataFrame], path: str | Path, schema_of: Callable[[pd.DataFrame], pa.Schema],
                          metadata: dict[str, str] | None = None) -> tuple[int, str]:
     """Write consecutive frames as row groups of one Parquet file (under a temporary name, then
     renamed), holding one frame at a time; the Arrow schema comes from the first frame.
     Returns (rows, content hash of all rows)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     writer, hasher, rows = None, None, 0
-    try:
-        for df in frames:
-            if writer is None:
-                schema = schema_of(df)
-                if metadata:
-                    schema = schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
-                writer, hasher = pq.ParquetWriter(tmp, schema), ContentHasher(df.columns)
-            writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
-            hasher.update(df)
-            rows += len(df)
+    with _atomic_path(path) as tmp:
+        try:
+            for df in frames:
+                if writer is None:
+                    schema = schema_of(df)
+                    if metadata:
+                        schema = schema.with_metadata(_encoded(metadata))
+                    writer, hasher = pq.ParquetWriter(tmp, schema), ContentHasher(df.columns)
+                writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+                hasher.update(df)
+                rows += len(df)
+        finally:
+            if writer is not None:
+                writer.close()
         if writer is None:
             raise ValueError(f"{path}: no frames to write")
-        writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return rows, hasher.hexdigest()
 
 
@@ -101,17 +115,9 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | Path, metadata: dict[str,
                          schema: pa.Schema | None = None) -> Path:
     """Write ``df`` to ``path`` under a temporary name, then rename: readers never see half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     if metadata:
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               **{k.encode(): v.encode() for k, v in metadata.items()}})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **_encoded(metadata)})
+    with _atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

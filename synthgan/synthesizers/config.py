@@ -19,8 +19,9 @@ def check_known(config_cls: type, given: dict[str, Any]) -> None:
 
 
 def check_common(cfg: Any, positive_ints: Iterable[str], positive: Iterable[str] = ("lr_g", "lr_d"),
-                 unit: Iterable[str] = ("ema_decay",)) -> None:
-    """Positive integers, positive numbers, numbers in [0, 1), the seed and the device."""
+                 unit: Iterable[str] = ("ema_decay",), non_negative: Iterable[str] = ()) -> None:
+    """Positive integers, positive numbers, numbers in [0, 1), finite numbers >= 0 (loss weights),
+    the seed and the device."""
     for name in positive_ints:
         v = getattr(cfg, name)
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
@@ -31,6 +32,10 @@ def check_common(cfg: Any, positive_ints: Iterable[str], positive: Iterable[str]
     for name in unit:
         if not 0.0 <= getattr(cfg, name) < 1.0:
             raise ConfigError(f"{name}: expected a number in [0, 1), got {getattr(cfg, name)!r}")
+    for name in non_negative:
+        v = getattr(cfg, name)
+        if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or not 0 <= v < float("inf"):
+            raise ConfigError(f"{name}: expected a non-negative number, got {v!r}")
     seed = cfg.random_state
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise ConfigError(f"random_state: expected None or a non-negative integer, got {seed!r}")

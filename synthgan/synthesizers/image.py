@@ -49,10 +49,7 @@ class ImageGANConfig:
     verbose: bool = False
 
     def validate(self) -> None:
-        check_common(self, ("epochs", "batch_size", "noise_dim", "width", "d_steps"))
-        if not isinstance(self.mode_seeking, (int, float)) or isinstance(self.mode_seeking, bool) \
-                or not 0 <= self.mode_seeking < float("inf"):
-            raise ConfigError(f"mode_seeking: expected a non-negative number, got {self.mode_seeking!r}")
+        check_common(self, ("epochs", "batch_size", "noise_dim", "width", "d_steps"), non_negative=("mode_seeking",))
 
 
 class ImageProblem:

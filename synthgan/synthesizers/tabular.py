@@ -68,15 +68,13 @@ class TabularGANConfig:
     def validate(self) -> None:
         check_common(self, ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
                             "gmm_samples"), positive=("lr_g", "lr_d", "tau"),
-                     unit=("dropout", "ema_decay", "joint_condition_prob"))
+                     unit=("dropout", "ema_decay", "joint_condition_prob"), non_negative=("gp_weight",))
         if self.batch_size < 2:
             raise ConfigError(f"batch_size: expected at least 2, got {self.batch_size}")
         if self.max_categories < 2:
             raise ConfigError(f"max_categories: expected at least 2, got {self.max_categories}")
         if not 0.0 < self.gp_fraction <= 1.0:
             raise ConfigError(f"gp_fraction: expected a number in (0, 1], got {self.gp_fraction!r}")
-        if self.gp_weight < 0:
-            raise ConfigError(f"gp_weight: expected >= 0, got {self.gp_weight}")
         for name in ("generator_dim", "discriminator_dim"):
             dims = getattr(self, name)
             if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims):

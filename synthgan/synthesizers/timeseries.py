@@ -55,9 +55,8 @@ class TimeSeriesGANConfig:
 
     def validate(self) -> None:
         check_common(self, ("epochs", "batch_size", "step_noise", "global_noise", "hidden", "layers",
-                            "critic_channels", "d_steps", "static_epochs"))
-        if self.gp_weight < 0 or self.moment_weight < 0:
-            raise ConfigError("gp_weight and moment_weight: expected >= 0")
+                            "critic_channels", "d_steps", "static_epochs"),
+                     non_negative=("gp_weight", "moment_weight"))
 
 
 class SeriesProblem:

@@ -13,6 +13,8 @@ writes the model.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 import torch.distributed as dist
@@ -40,6 +42,16 @@ def init_from_env() -> bool:
         else:
             dist.init_process_group("gloo")
     return True
+
+
+@contextmanager
+def process_group() -> Iterator[bool]:
+    """Joined to torchrun's process group (when launched by it) for the block, left after it;
+    yields whether training is distributed."""
+    try:
+        yield init_from_env()
+    finally:
+        shutdown()
 
 
 def rank() -> int:

@@ -132,6 +132,15 @@ def test_cli_run_reports_where_or_why(tmp_path):
     assert "nothing published" in bad.output and "detection AUC" in bad.output
 
 
+def published_run(folder: Path, req: dict) -> Path:
+    """Write ``req`` as ``<name>.yaml`` in ``folder``, run it, check it published; its run folder."""
+    path = folder / f"{req['name']}.yaml"
+    path.write_text(yaml.safe_dump(req))
+    result = synthesize(str(path))
+    assert result["status"] == "published", result["reasons"]
+    return Path(result["path"])
+
+
 def test_timeseries_request_publishes_long_format_series(tmp_path):
     from synthgan.datasets import labelled_sines
     labelled_sines(n=80, steps=12).to_parquet(tmp_path / "machines.parquet", index=False)
@@ -141,11 +150,7 @@ def test_timeseries_request_publishes_long_format_series(tmp_path):
            "target": "speed", "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"static_epochs": 10}},
            "generate": {"rows": 30, "per_condition": {"speed": {"fast": 10}}},
            "gates": {"max_discriminative_score": None, "max_predictive_ratio": None}, "output": "out", "seed": 0}
-    path = tmp_path / "machines.yaml"
-    path.write_text(yaml.safe_dump(req))
-    result = synthesize(str(path))
-    assert result["status"] == "published", result["reasons"]
-    run = Path(result["path"])
+    run = published_run(tmp_path, req)
     df = pq.read_table(run / "data" / "part-00000.parquet").to_pandas()
     assert df["machine"].nunique() == 40
     assert list(df.columns) == ["machine", "step", "vibration", "temperature", "speed", "site"]
@@ -162,11 +167,7 @@ def test_image_request_publishes_png_bytes_and_labels(tmp_path):
            "model": {"preset": "fast", "epochs": 1, "hyperparameters": {"width": 16}},
            "generate": {"rows": 40, "per_condition": {"label": {"8": 10}}},
            "gates": {"min_conditional_accuracy": None, "min_cas_ratio": None}, "output": "out", "seed": 0}
-    path = tmp_path / "digits.yaml"
-    path.write_text(yaml.safe_dump(req))
-    result = synthesize(str(path))
-    assert result["status"] == "published", result["reasons"]
-    run = Path(result["path"])
+    run = published_run(tmp_path, req)
     table = pq.read_table(run / "data" / "part-00000.parquet")
     assert str(table.schema.field("image").type) == "struct<bytes: binary>"
     from synthgan.ingest.images import images_from_frame
@@ -205,3 +206,21 @@ def test_the_same_request_in_another_output_folder_uses_its_own_model(tmp_path):
     again = synthesize(str(path), str(tmp_path / "elsewhere"))
     assert again["status"] == "published", again["reasons"]
     assert Path(again["path"]).is_relative_to(tmp_path / "elsewhere")
+
+
+def test_shards_fake_and_drop_personal_data_as_the_contract_says(tmp_path):
+    from tests.unit.test_contracts import _people
+    real = _people(400, 0)
+    real = real[~real["ssn"].duplicated()].reset_index(drop=True)
+    real.to_csv(tmp_path / "people.csv", index=False)
+    save_suite(draft_suite(real, "people", tolerance=10, null_slack=0.9, pii={"ssn": "fake", "name": "drop"}),
+               tmp_path / "people.json")             # generous bands: a 2-epoch GAN is checked for the rules
+    req = {"name": "people", "modality": "tabular", "source": {"path": "people.csv"},
+           "model": {"preset": "fast", "epochs": 2}, "generate": {"rows": 600, "shard_rows": 250},
+           "contract": "people.json", "gates": dict(OFF), "output": "out", "seed": 0}
+    run = published_run(tmp_path, req)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert len(manifest["shards"]) == 3
+    out = pq.read_table(run / "data").to_pandas()
+    assert list(out.columns) == ["ssn", "age", "plan"] and len(out) == 600
+    assert not set(out["ssn"]) & set(real["ssn"]) and out["ssn"].str.fullmatch(r"\d{3}-\d{2}-\d{4}").all()

@@ -12,8 +12,7 @@ from synthgan.train import distributed
 
 
 def main(data: str, out: str) -> None:
-    distributed.init_from_env()
-    try:
+    with distributed.process_group():
         gan = TabularGAN(epochs=3, batch_size=100, random_state=0).fit(pd.read_csv(data))
         state = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in gan.generator_.state_dict().items()}
         state |= {f"critic.{k}": v.detach().cpu().contiguous() for k, v in gan._critic.state_dict().items()}
@@ -21,8 +20,6 @@ def main(data: str, out: str) -> None:
         if distributed.is_main():
             gan.save(Path(out) / "model")
         distributed.barrier()
-    finally:
-        distributed.shutdown()
 
 
 if __name__ == "__main__":
