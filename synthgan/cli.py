@@ -50,6 +50,8 @@ def fit(
     data: Path = typer.Argument(..., help="CSV/Parquet file or folder of parts, or a request YAML file"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="model folder to write (not with a request)"),
     epochs: int = typer.Option(300, help="training epochs"),
+    min_steps: int = typer.Option(6000, "--min-steps", min=0,
+                                  help="at least this many optimiser steps, whatever the epochs (small tables)"),
     batch_size: int = typer.Option(500, help="rows per batch"),
     discrete: Optional[str] = typer.Option(None, help="comma-separated discrete columns (inferred if absent)"),
     seed: Optional[int] = typer.Option(None, help="random seed"),
@@ -77,7 +79,7 @@ def fit(
     t = read_table(data, discrete_columns=_split(discrete))
     with distributed.process_group():
         main_rank = distributed.is_main()
-        gan = TabularGAN(epochs=epochs, batch_size=batch_size, random_state=seed, device=device,
+        gan = TabularGAN(epochs=epochs, min_steps=min_steps, batch_size=batch_size, random_state=seed, device=device,
                          verbose=not quiet and main_rank)
         gan.fit(t.data, schema=t.schema)
         if main_rank:                                            # rank 0 alone writes the model

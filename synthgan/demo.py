@@ -48,7 +48,7 @@ def _pick_condition(df: pd.DataFrame, gan: TabularGAN) -> tuple[str, object] | N
 
 
 def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: int = 0,
-             console: Console | None = None, contract: Path | None = None) -> dict:
+             console: Console | None = None, contract: Path | None = None, min_steps: int = 1000) -> dict:
     console = console or Console()
     console.print(f"[bold]reading[/] {data}")
     table = read_table(data)
@@ -56,7 +56,7 @@ def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: i
     console.print(f"{len(df)} training rows ({len(holdout)} held out), {len(df.columns)} columns; "
                   f"fitting TabularGAN for {epochs} epochs")
     t0 = time.perf_counter()
-    gan = TabularGAN(epochs=epochs, random_state=seed, verbose=True).fit(df, schema=table.schema)
+    gan = TabularGAN(epochs=epochs, min_steps=min_steps, random_state=seed, verbose=True).fit(df, schema=table.schema)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     synth = gan.sample(rows, random_state=seed + 1)

@@ -29,10 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from synthgan.errors import ConfigError
 from synthgan.evaluate.gates import ImageGates, QualityGates, SeriesGates
 
+# "default" is TabularGAN's own defaults (300 epochs and at least 6,000 optimiser steps, batch 500);
+# the others change only the training budget.
 PRESETS: dict[str, dict[str, Any]] = {
-    "fast": {"epochs": 30, "batch_size": 500},
-    "default": {"epochs": 150, "batch_size": 500},
-    "quality": {"epochs": 300, "batch_size": 500},
+    "fast": {"epochs": 30, "min_steps": 1000},
+    "default": {},
+    "quality": {"epochs": 600, "min_steps": 12000},
 }
 
 

@@ -4,6 +4,11 @@ For training, a discrete column is drawn uniformly, then one of its levels with 
 proportional to log(1 + frequency) (so rare levels are seen), then a real row holding that level.
 Other discrete columns of the same row join the condition at random, so the generator also
 learns joint conditions such as {"sex": "Female", "income": ">50K"}.
+
+For sampling, free rows are conditioned the same way on the discrete values of real rows drawn
+uniformly (``condition_rows``): the generator then sees the conditions it was trained with, and
+the mixture over real rows gives the real joint of the discrete columns, null rates and rare levels
+included. Only discrete values are taken from real rows; every number is generated.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class ConditionSampler:
     sizes: np.ndarray
     freqs: list[np.ndarray]
     extra_prob: float = 0.5
+    condition_rows: np.ndarray | None = None    # (m, n_cond) codes of real rows, for sampling
 
     def __post_init__(self) -> None:
         self.sizes = np.asarray(self.sizes, dtype=np.int64)
@@ -84,14 +90,41 @@ class ConditionSampler:
         mask[np.arange(batch), cols] = True
         return rows, codes[rows], mask
 
-    def sample_free(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Conditions for unconditional sampling: one column, a level at its real frequency."""
+    def _training_mask(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """One column at random plus a random share (0 to extra_prob) of the others, as in training."""
+        share = rng.random((n, 1)) * self.extra_prob
+        mask = rng.random((n, self.n_cond)) < share
+        mask[np.arange(n), rng.integers(self.n_cond, size=n)] = True
+        return mask
+
+    def sample_free(self, n: int, rng: np.random.Generator, fixed: dict[int, int] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conditions (codes (n, n_cond), mask (n, n_cond)) for sampling, holding ``fixed`` (column
+        index -> code) in every row.
+
+        With ``condition_rows``: the discrete values of real rows drawn uniformly (among those
+        that hold ``fixed``), under the training mask, plus ``fixed``. When no real row holds
+        ``fixed``, or without stored rows: ``fixed`` alone, or for free rows one column at a level
+        drawn at its real frequency.
+        """
+        fixed = fixed or {}
         codes = np.zeros((n, self.n_cond), np.int64)
         mask = np.zeros((n, self.n_cond), bool)
-        if self.n_cond:
+        if not self.n_cond:
+            return codes, mask
+        pool = self.condition_rows
+        if pool is not None and len(pool) and fixed:
+            cols, vals = list(fixed), list(fixed.values())
+            pool = pool[np.all(pool[:, cols] == np.asarray(vals)[None, :], axis=1)]
+        if pool is not None and len(pool):
+            codes[:] = pool[rng.integers(len(pool), size=n)]
+            mask = self._training_mask(n, rng)
+        elif not fixed:
             cols = rng.integers(self.n_cond, size=n)
             codes[np.arange(n), cols] = _draw_levels(self._freq_cum, cols, rng)
             mask[np.arange(n), cols] = True
+        for j, code in fixed.items():
+            codes[:, j], mask[:, j] = code, True
         return codes, mask
 
     def vector(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ class TabularGANConfig:
     """Hyperparameters of :class:`TabularGAN` (validated in ``fit``)."""
 
     epochs: int = 300
+    min_steps: int = 6000
     batch_size: int = 500
     noise_dim: int = 128
     generator_dim: tuple[int, ...] = (256, 256)
@@ -59,8 +60,11 @@ class TabularGANConfig:
     max_modes: int = 10
     gmm_samples: int = 5000
     clip: bool = True
+    point_masses: dict[str, list[float]] | None = None
+    quantile: bool = True
     derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
+    max_condition_rows: int = 50_000
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
@@ -69,6 +73,16 @@ class TabularGANConfig:
         check_common(self, ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
                             "gmm_samples"), positive=("lr_g", "lr_d", "tau"),
                      unit=("dropout", "ema_decay", "joint_condition_prob"), non_negative=("gp_weight",))
+        for name in ("min_steps", "max_condition_rows"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+                raise ConfigError(f"{name}: expected a non-negative integer, got {v!r}")
+        if self.point_masses is not None:
+            if not isinstance(self.point_masses, Mapping) or not all(
+                    isinstance(v, (list, tuple)) and all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
+                                                         for x in v) for v in self.point_masses.values()):
+                raise ConfigError(f"point_masses: expected a mapping of numeric column -> list of numbers, "
+                                  f"got {self.point_masses!r}")
         if self.batch_size < 2:
             raise ConfigError(f"batch_size: expected at least 2, got {self.batch_size}")
         if self.max_categories < 2:
@@ -128,12 +142,15 @@ class TabularGAN:
         t0 = time.perf_counter()
         self.dependencies_ = find_dependencies(data, schema) if cfg.derive_dependencies else []
         learned, learned_schema = self._learned(data, schema)
-        transformer = TableTransformer(cfg.max_categories, cfg.max_modes, cfg.gmm_samples, cfg.clip)
+        transformer = TableTransformer(cfg.max_categories, cfg.max_modes, cfg.gmm_samples, cfg.clip,
+                                       cfg.point_masses, cfg.quantile)
         transformer.fit(learned, learned_schema, np.random.default_rng(s_transform))
         self.transformer_seconds_ = time.perf_counter() - t0
         encoded = transformer.transform(learned, np.random.default_rng(s_transform.spawn(1)[0]))
         self.transformer_, self.schema_, self.seed_, self.device_ = transformer, schema, seed, device
-        self.sampler_ = self._make_sampler(transformer)
+        self.condition_rows_ = _condition_rows(encoded, transformer, cfg.max_condition_rows,
+                                               np.random.default_rng(s_sampler))
+        self.sampler_ = self._make_sampler(transformer, self.condition_rows_)
         batch, pac = _adapt_batch(len(data), cfg.batch_size, cfg.pac)
         self.batch_size_, self.pac_ = batch, pac
         self._build_networks(_torch_gen(s_init, torch.device("cpu")))
@@ -180,10 +197,10 @@ class TabularGAN:
             raise DataError("no column to learn: every column is an identifier")
         return schema
 
-    def _make_sampler(self, transformer: TableTransformer) -> ConditionSampler:
+    def _make_sampler(self, transformer: TableTransformer, condition_rows: np.ndarray | None) -> ConditionSampler:
         layout = transformer.layout_
         freqs = [np.asarray(transformer.discrete_[c].frequencies) for c in layout.cond_columns]
-        return ConditionSampler(layout.cond_sizes, freqs, self.config.joint_condition_prob)
+        return ConditionSampler(layout.cond_sizes, freqs, self.config.joint_condition_prob, condition_rows)
 
     def _build_networks(self, init_gen: torch.Generator) -> None:
         cfg, layout = self.config, self.transformer_.layout_
@@ -200,7 +217,10 @@ class TabularGAN:
         problem = TabularProblem(encoded, layout.cond_spans, self._ops, self.sampler_, self.batch_size_,
                                  cfg.noise_dim, cfg.tau, np_rng, torch_rng)
         self._critic.set_generator(torch_rng)
-        tc = TrainConfig(epochs=cfg.epochs, steps_per_epoch=max(len(encoded) // self.batch_size_, 1),
+        steps_per_epoch = max(len(encoded) // self.batch_size_, 1)
+        # The budget is at least min_steps optimiser steps: a 250-row table is one batch per epoch.
+        epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
+        tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch,
                          lr_g=cfg.lr_g, lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight,
                          gp_fraction=cfg.gp_fraction,
                          pac=self.pac_, ema_decay=cfg.ema_decay, verbose=cfg.verbose)
@@ -256,11 +276,7 @@ class TabularGAN:
 
     @torch.no_grad()
     def _sample_chunk(self, n: int, fixed: dict[int, int], np_rng, torch_rng, id_start: int) -> pd.DataFrame:
-        codes, mask = self.sampler_.sample_free(n, np_rng)
-        if fixed:
-            mask[:] = False
-            for j, code in fixed.items():
-                codes[:, j], mask[:, j] = code, True
+        codes, mask = self.sampler_.sample_free(n, np_rng, fixed)
         cond = torch.as_tensor(self.sampler_.vector(codes, mask), device=self.device_)
         noise = torch.randn((n, self.config.noise_dim), generator=torch_rng, device=self.device_)
         raw = self.generator_(noise, cond).float() if n else torch.zeros((0, self._ops.dim), device=self.device_)
@@ -336,6 +352,17 @@ class TabularGAN:
         """Load a folder written by :meth:`save`; a model trained on a GPU loads on a CPU."""
         from synthgan.synthesizers.tabular_io import load_model
         return load_model(cls, Path(directory), device)
+
+
+def _condition_rows(encoded: Encoded, transformer: TableTransformer, limit: int,
+                    rng: np.random.Generator) -> np.ndarray | None:
+    """The discrete codes of up to ``limit`` training rows drawn without replacement, (m, n_cond)
+    int32, kept with the model to condition free rows as in training (None when ``limit`` is 0)."""
+    spans = transformer.layout_.cond_spans
+    if limit == 0 or len(spans) == 0:
+        return None
+    rows = rng.choice(len(encoded), size=min(limit, len(encoded)), replace=False)
+    return np.ascontiguousarray(encoded.codes[np.sort(rows)][:, spans]).astype(np.int32)
 
 
 def _adapt_batch(n_rows: int, batch_size: int, pac: int) -> tuple[int, int]:

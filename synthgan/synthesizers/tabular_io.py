@@ -27,6 +27,9 @@ def save_model(gan, directory: Path) -> Path:
             "format": FORMAT, "hyperparameters": asdict(gan.config), "seed": gan.seed_,
             "batch_size": gan.batch_size_, "pac": gan.pac_, "trained_on": gan.device_.type})
         io.write_json(tmp / "transformer.json", gan.transformer_.to_state())
+        if gan.condition_rows_ is not None:
+            import torch
+            io.save_weights(tmp / "conditions.safetensors", {"codes": torch.from_numpy(gan.condition_rows_)})
         io.write_json(tmp / "dependencies.json", [d.to_dict() for d in gan.dependencies_])
         (tmp / "schema.json").write_text(gan.schema_.to_json() + "\n")
         with (tmp / "losses.jsonl").open("w") as fh:
@@ -40,7 +43,7 @@ def save_model(gan, directory: Path) -> Path:
                         "train_seconds": round(gan.train_seconds_, 4), "epochs": len(gan.history_),
                         "final_losses": {k: v for k, v in last.items() if k.startswith("loss")}},
             "files": ["generator.safetensors", "config.json", "transformer.json", "dependencies.json", "schema.json",
-                      "losses.jsonl"]})
+                      "losses.jsonl"] + (["conditions.safetensors"] if gan.condition_rows_ is not None else [])})
     return directory
 
 
@@ -56,12 +59,23 @@ def load_model(cls, directory: Path, device: str):
     gan.schema_ = Schema.from_json((directory / "schema.json").read_text())
     deps = directory / "dependencies.json"
     gan.dependencies_ = [Dependency.from_dict(d) for d in io.read_json(deps)] if deps.exists() else []
-    gan.sampler_ = gan._make_sampler(gan.transformer_)
+    import torch  # local: keep module import light for the CLI's --help
+    cond_file = directory / "conditions.safetensors"
+    gan.condition_rows_ = None
+    if cond_file.exists():
+        codes = io.load_weights(cond_file, torch.device("cpu")).get("codes")
+        n_cond = len(gan.transformer_.layout_.cond_spans)
+        if codes is None or codes.ndim != 2 or codes.shape[1] != n_cond:
+            raise ModelFileError(f"{cond_file}: expected a 'codes' tensor of shape (rows, {n_cond})")
+        codes = codes.numpy().astype(np.int64)
+        if ((codes < 0) | (codes >= gan.transformer_.layout_.cond_sizes[None, :])).any():
+            raise ModelFileError(f"{cond_file}: holds codes outside the levels in transformer.json")
+        gan.condition_rows_ = codes
+    gan.sampler_ = gan._make_sampler(gan.transformer_, gan.condition_rows_)
     manifest = io.read_json(directory / "manifest.json")
     gan.fingerprint_, gan.n_rows_ = manifest["data"]["fingerprint"], manifest["data"]["rows"]
     gan.transformer_seconds_ = manifest["metrics"]["transformer_seconds"]
     gan.train_seconds_ = manifest["metrics"]["train_seconds"]
-    import torch  # local: keep module import light for the CLI's --help
     gan._build_networks(torch.Generator().manual_seed(0))  # weights are overwritten just below
     state = io.load_weights(directory / "generator.safetensors", gan.device_)
     try:

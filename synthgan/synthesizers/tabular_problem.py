@@ -53,8 +53,9 @@ class TabularProblem:
         return torch.cat([rows, cond.to(rows.dtype)], dim=1)
 
     def calibration_inputs(self, n_batches: int):
-        """Inputs (noise, cond) for BatchNorm re-estimation, with conditions as at sampling time."""
+        """Inputs (noise, cond) for BatchNorm re-estimation, with conditions drawn as in training:
+        the statistics must be those of the batches the generator learned with, or the sampled
+        rows drift (null rates, rare levels) from what training produced."""
         for _ in range(n_batches):
-            codes, mask = self.sampler.sample_free(self.batch_size, self.np_rng)
-            cond = torch.as_tensor(self.sampler.vector(codes, mask), device=self.ops.device)
-            yield self.noise(self.batch_size), cond
+            batch = self.real_batch()
+            yield self.noise(batch.cond.shape[0]), batch.cond

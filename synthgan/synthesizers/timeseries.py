@@ -137,7 +137,7 @@ class TimeSeriesGAN:
         static_table = self._static_table(series.static, series.lengths)
         self.static_gan_ = None
         if static_table.shape[1]:
-            self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, batch_size=min(500, len(static_table)),
+            self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, min_steps=0, batch_size=min(500, len(static_table)),
                                           random_state=int(s_static.generate_state(1)[0]), device=cfg.device,
                                           verbose=False).fit(static_table)
         self._scale_from(series)

@@ -1,4 +1,9 @@
-"""Mode-specific normalisation of a numeric column (as in CTGAN), fitted fast.
+"""Numeric columns for a GAN: point masses, a quantile map and mode-specific normalisation.
+
+Values that repeat far more often than their neighbours (zeros, round values, top-codes) become
+modes of their own and are decoded exactly (:func:`find_point_masses`); the continuous remainder
+is mapped through its empirical CDF to normal scores (:class:`QuantileMap`), which tames long
+tails, and then normalised per mode as in CTGAN (:class:`ModeNormalizer`).
 
 A variational (Dirichlet-process) Gaussian mixture is fitted on a subsample; each value is then
 encoded as the index of a mode drawn from its posterior and a scalar ``alpha`` in (-1, 1): its
@@ -99,3 +104,170 @@ class ModeNormalizer:
     @classmethod
     def from_state(cls, state: dict) -> "ModeNormalizer":
         return cls(*(np.asarray(state[k], dtype=np.float64) for k in ("means", "stds", "weights")))
+
+
+def find_point_masses(values: np.ndarray, min_share: float = 0.002, min_count: int = 10, ratio: float = 5.0,
+                      max_masses: int = 20, max_unique: int = 10) -> np.ndarray:
+    """Values that repeat far more often than their neighbours: spikes such as zeros, round
+    values (40 hours) and top-codes (99,999). Returned sorted.
+
+    A value is a spike when it holds at least ``max(min_count, min_share * n)`` rows and at least
+    ``ratio`` times (and three Poisson standard deviations above) the median count of its nearest
+    distinct values, two on each side. A column with at most ``max_unique`` distinct values is all
+    spikes: interpolating between its few values would invent values the data never has.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return np.zeros(0)
+    uniq, counts = np.unique(values, return_counts=True)
+    if len(uniq) <= max_unique:
+        return uniq
+    cand = np.flatnonzero(counts >= max(min_count, min_share * len(values)))
+    spikes = []
+    for i in cand:                                   # candidates are few (each holds >= min_share of rows)
+        neigh = np.r_[counts[max(0, i - 2):i], counts[i + 1:i + 3]]
+        base = float(np.median(neigh)) if len(neigh) else 0.0
+        if counts[i] >= ratio * max(base, 1.0) and counts[i] - base > 3.0 * np.sqrt(base + 1.0):
+            spikes.append(i)
+    spikes = sorted(spikes, key=lambda i: -counts[i])[:max_masses]
+    return np.sort(uniq[spikes])
+
+
+@dataclass
+class QuantileMap:
+    """The empirical CDF of a column as knots (value, level), mapped to normal scores.
+
+    Long tails and skew become a standard normal shape the mixture and the generator's ``tanh``
+    handle well; decoding interpolates between real knots, so values stay inside the real range.
+    """
+
+    knots: np.ndarray      # strictly increasing values
+    levels: np.ndarray     # their CDF levels in (0, 1), strictly increasing
+
+    @classmethod
+    def fit(cls, values: np.ndarray, n_knots: int = 1000) -> "QuantileMap":
+        values = np.sort(np.asarray(values, dtype=np.float64))
+        n = len(values)
+        q = np.linspace(0.0, 1.0, min(n_knots, n))
+        knots = np.quantile(values, q)
+        # Ties (integers, repeated values) share one knot at their mean level.
+        uniq, inv = np.unique(knots, return_inverse=True)
+        levels = np.bincount(inv, weights=q) / np.bincount(inv)
+        # Keep the levels inside (0, 1): the extremes map to finite scores of about +/-Phi^-1(1 - 1/2n).
+        eps = 0.5 / n
+        return cls(uniq, eps + levels * (1.0 - 2.0 * eps))
+
+    def to_normal(self, values: np.ndarray) -> np.ndarray:
+        from scipy.special import ndtri
+        if len(self.knots) == 1:
+            return np.zeros(len(values))
+        return ndtri(np.interp(values, self.knots, self.levels))
+
+    def from_normal(self, z: np.ndarray, extrapolate: bool = False) -> np.ndarray:
+        """Values of normal scores ``z``; beyond the outer knots either the outer knot or, with
+        ``extrapolate``, a straight line through the last two knots (in score space)."""
+        from scipy.special import ndtr, ndtri
+        if len(self.knots) == 1:
+            return np.full(len(z), self.knots[0])
+        out = np.interp(ndtr(z), self.levels, self.knots)
+        if extrapolate:
+            zk = ndtri(self.levels[[0, 1, -2, -1]])
+            lo, hi = z < zk[0], z > zk[3]
+            out[lo] = self.knots[0] + (z[lo] - zk[0]) * (self.knots[1] - self.knots[0]) / (zk[1] - zk[0])
+            out[hi] = self.knots[-1] + (z[hi] - zk[3]) * (self.knots[-1] - self.knots[-2]) / (zk[3] - zk[2])
+        return out
+
+    def to_state(self) -> dict:
+        return {"knots": self.knots.tolist(), "levels": self.levels.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "QuantileMap":
+        return cls(np.asarray(state["knots"], dtype=np.float64), np.asarray(state["levels"], dtype=np.float64))
+
+
+@dataclass
+class NumericEncoder:
+    """One numeric column as (alpha, mode): point masses are modes of their own, decoded exactly;
+    the continuous remainder goes through an optional :class:`QuantileMap` and a :class:`ModeNormalizer`.
+
+    Modes ``0 .. mixture.n_modes - 1`` are the mixture's; the next ``len(masses)`` are the masses
+    (their alpha is 0 and ignored). Decoded continuous values stay within the remainder's range,
+    so no mode puts mass where the real data has none.
+    """
+
+    masses: np.ndarray
+    mixture: ModeNormalizer | None
+    quantiles: QuantileMap | None
+    low: float
+    high: float
+
+    @property
+    def n_modes(self) -> int:
+        return (self.mixture.n_modes if self.mixture is not None else 0) + len(self.masses)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, rng: np.random.Generator, max_modes: int = 10, max_samples: int = 5000,
+            masses: np.ndarray | None = None, quantile: bool = True) -> "NumericEncoder":
+        """Fit on the non-null ``values``; ``masses`` overrides the detected spikes (empty: none)."""
+        values = np.asarray(values, dtype=np.float64)
+        masses = find_point_masses(values) if masses is None else np.unique(np.asarray(masses, dtype=np.float64))
+        rest = values[~np.isin(values, masses)]
+        if len(rest) == 0:
+            return cls(masses, None, None, float("nan"), float("nan"))
+        qmap = QuantileMap.fit(rest) if quantile else None
+        scores = qmap.to_normal(rest) if qmap is not None else rest
+        mixture = ModeNormalizer.fit(scores, rng, max_modes, max_samples)
+        return cls(masses, mixture, qmap, float(rest.min()), float(rest.max()))
+
+    def transform(self, values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(alpha float32 (n,), mode int64 (n,))."""
+        values = np.asarray(values, dtype=np.float64)
+        alpha = np.zeros(len(values), dtype=np.float32)
+        mode = np.zeros(len(values), dtype=np.int64)
+        n_mix = self.mixture.n_modes if self.mixture is not None else 0
+        is_mass = np.zeros(len(values), dtype=bool)
+        if len(self.masses):
+            pos = np.clip(np.searchsorted(self.masses, values), 0, len(self.masses) - 1)
+            is_mass = self.masses[pos] == values
+            mode[is_mass] = n_mix + pos[is_mass]
+        if self.mixture is None:   # only masses: a value between them goes to the nearest one
+            near = np.abs(values[~is_mass, None] - self.masses[None, :]).argmin(axis=1)
+            mode[~is_mass] = near
+            return alpha, mode
+        rest = np.clip(values[~is_mass], self.low, self.high)
+        scores = self.quantiles.to_normal(rest) if self.quantiles is not None else rest
+        alpha[~is_mass], mode[~is_mass] = self.mixture.transform(scores, rng)
+        return alpha, mode
+
+    def inverse(self, alpha: np.ndarray, mode: np.ndarray, clip: bool = True) -> np.ndarray:
+        """Decode (alpha, mode) to float64 values; ``clip=False`` lets the continuous part
+        extrapolate beyond the real range."""
+        mode = np.asarray(mode)
+        out = np.empty(len(mode), dtype=np.float64)
+        n_mix = self.mixture.n_modes if self.mixture is not None else 0
+        cont = mode < n_mix
+        if cont.any():
+            scores = self.mixture.inverse(np.asarray(alpha)[cont], mode[cont])
+            v = self.quantiles.from_normal(scores, extrapolate=not clip) if self.quantiles is not None else scores
+            out[cont] = np.clip(v, self.low, self.high) if clip else v
+        out[~cont] = self.masses[mode[~cont] - n_mix]
+        return out
+
+    def to_state(self) -> dict:
+        bounded = self.mixture is not None
+        return {"masses": self.masses.tolist(), "low": self.low if bounded else None,
+                "high": self.high if bounded else None,
+                "mixture": self.mixture.to_state() if self.mixture is not None else None,
+                "quantiles": self.quantiles.to_state() if self.quantiles is not None else None}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "NumericEncoder":
+        if "means" in state:          # a model saved before point masses: a bare mixture
+            mix = ModeNormalizer.from_state(state)
+            return cls(np.zeros(0), mix, None, -np.inf, np.inf)
+        mix, q = state.get("mixture"), state.get("quantiles")
+        return cls(np.asarray(state["masses"], dtype=np.float64),
+                   ModeNormalizer.from_state(mix) if mix is not None else None,
+                   QuantileMap.from_state(q) if q is not None else None,
+                   float(state["low"]) if state["low"] is not None else float("nan"),
+                   float(state["high"]) if state["high"] is not None else float("nan"))

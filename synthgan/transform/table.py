@@ -21,7 +21,7 @@ import pandas as pd
 from synthgan.errors import SchemaError
 from synthgan.schema import ColumnKind, Schema
 from synthgan.transform.categorical import CategoryEncoder
-from synthgan.transform.numeric import ModeNormalizer
+from synthgan.transform.numeric import NumericEncoder
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def span_argmax(dense: np.ndarray, layout: Layout) -> np.ndarray:
 class _NumericColumn:
     name: str
     kind: ColumnKind
-    normalizer: ModeNormalizer
+    normalizer: NumericEncoder
     minimum: float
     maximum: float
     null_rate: float
@@ -110,12 +110,20 @@ class TableTransformer:
         Rows subsampled to fit each mixture.
     clip : bool
         Keep decoded numbers within the real minimum and maximum.
+    point_masses : dict, optional
+        Column -> the values to treat as point masses (decoded exactly), overriding detection for
+        that column; an empty list turns them off. Other numeric columns detect their own.
+    quantile : bool
+        Map each numeric column's continuous part through its empirical CDF to normal scores
+        before the mixture (long tails and skew); off: the mixture sees the raw values.
     """
 
     max_categories: int = 100
     max_modes: int = 10
     gmm_samples: int = 5000
     clip: bool = True
+    point_masses: dict[str, list[float]] | None = None
+    quantile: bool = True
     schema_: Schema | None = field(default=None, init=False)
     numeric_: dict[str, _NumericColumn] = field(default_factory=dict, init=False)
     discrete_: dict[str, CategoryEncoder] = field(default_factory=dict, init=False)
@@ -127,6 +135,10 @@ class TableTransformer:
         if missing:
             raise SchemaError(f"columns {missing} of the schema are not in the data")
         self.schema_ = schema
+        overrides = dict(self.point_masses or {})
+        unknown = sorted(set(overrides) - {c.name for c in schema.columns if c.kind.is_numeric})
+        if unknown:
+            raise SchemaError(f"point_masses: {unknown} are not numeric columns of the data")
         for spec in schema.columns:
             s = df[spec.name]
             if spec.kind.is_discrete:
@@ -136,7 +148,8 @@ class TableTransformer:
                 present = v[~np.isnan(v)]
                 self.numeric_[spec.name] = _NumericColumn(
                     spec.name, spec.kind,
-                    ModeNormalizer.fit(present, rng, self.max_modes, self.gmm_samples),
+                    NumericEncoder.fit(present, rng, self.max_modes, self.gmm_samples,
+                                       overrides.get(spec.name), self.quantile),
                     float(present.min()), float(present.max()), float(np.isnan(v).mean()),
                     _time_step(present) if spec.kind is ColumnKind.DATETIME else 0.0)
         self.layout_ = self._build_layout()
@@ -219,7 +232,7 @@ class TableTransformer:
                 continue
             if spec.name in self.numeric_:
                 col = self.numeric_[spec.name]
-                v = col.normalizer.inverse(encoded.alphas[:, a_i], encoded.codes[:, c_i])
+                v = col.normalizer.inverse(encoded.alphas[:, a_i], encoded.codes[:, c_i], self.clip)
                 a_i += 1
                 c_i += 1
                 if self.clip:
@@ -243,7 +256,8 @@ class TableTransformer:
         schema = self._schema()
         return {
             "config": {"max_categories": self.max_categories, "max_modes": self.max_modes,
-                       "gmm_samples": self.gmm_samples, "clip": self.clip},
+                       "gmm_samples": self.gmm_samples, "clip": self.clip,
+                       "point_masses": self.point_masses, "quantile": self.quantile},
             "schema": schema.to_dict(),
             "numeric": {n: {"kind": c.kind.value, "normalizer": c.normalizer.to_state(), "minimum": c.minimum,
                             "maximum": c.maximum, "null_rate": c.null_rate, "step": c.step}
@@ -253,9 +267,11 @@ class TableTransformer:
 
     @classmethod
     def from_state(cls, state: dict) -> "TableTransformer":
-        t = cls(**state["config"])
+        config = dict(state["config"])
+        config.setdefault("quantile", False)        # models saved before the quantile map had none
+        t = cls(**config)
         t.schema_ = Schema.from_dict(state["schema"])
-        t.numeric_ = {n: _NumericColumn(n, ColumnKind(c["kind"]), ModeNormalizer.from_state(c["normalizer"]),
+        t.numeric_ = {n: _NumericColumn(n, ColumnKind(c["kind"]), NumericEncoder.from_state(c["normalizer"]),
                                         c["minimum"], c["maximum"], c["null_rate"], c.get("step", 0.0))
                       for n, c in state["numeric"].items()}
         t.discrete_ = {n: CategoryEncoder.from_state(e) for n, e in state["discrete"].items()}

@@ -9,7 +9,7 @@ def test_demo_writes_data_model_and_evaluation(tmp_path, mixed):
     out = tmp_path / "demo"
     from synthgan.contracts import draft_suite, save_suite
     contract = save_suite(draft_suite(mixed, "mixed"), tmp_path / "mixed.json")
-    summary = run_demo(data, out, epochs=2, rows=300, seed=0, contract=contract)
+    summary = run_demo(data, out, epochs=2, rows=300, seed=0, contract=contract, min_steps=0)
     names = {p.name for p in out.iterdir()}
     assert {"synthetic.parquet", "conditional.parquet", "model", "summary.json", "scores.json",
             "report.html", "contract_result.json"} <= names

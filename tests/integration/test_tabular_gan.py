@@ -10,7 +10,7 @@ import torch
 from synthgan import TabularGAN
 from synthgan.errors import ConditionError, ConfigError, DataError, ModelFileError, NotFittedError
 
-FAST = dict(epochs=3, batch_size=100, generator_dim=(64, 64), discriminator_dim=(64, 64), noise_dim=32)
+FAST = dict(epochs=3, min_steps=0, batch_size=100, generator_dim=(64, 64), discriminator_dim=(64, 64), noise_dim=32)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,21 @@ def test_save_load_samples_identically_and_writes_losses(fitted, tmp_path):
                                   gan.sample(50, conditions={"group": "b"}, random_state=6))
 
 
+def test_condition_rows_are_saved_checked_on_load_and_can_be_turned_off(fitted, tmp_path, mixed):
+    _, gan = fitted
+    gan.save(tmp_path / "m")
+    assert (tmp_path / "m" / "conditions.safetensors").exists()
+    assert gan.condition_rows_.shape == (600, 3)                        # group, flag, color of every row
+    from safetensors.torch import save_file
+    save_file({"codes": torch.full((5, 3), 99, dtype=torch.int32)}, str(tmp_path / "m" / "conditions.safetensors"))
+    with pytest.raises(ModelFileError, match="conditions.safetensors: holds codes outside the levels"):
+        TabularGAN.load(tmp_path / "m")
+    off = TabularGAN(random_state=0, max_condition_rows=0, **FAST).fit(mixed)
+    assert off.condition_rows_ is None and len(off.sample(50, random_state=1)) == 50
+    off.save(tmp_path / "off")
+    assert not (tmp_path / "off" / "conditions.safetensors").exists()
+
+
 def test_load_errors_name_the_file(tmp_path, fitted):
     with pytest.raises(ModelFileError, match="not a model folder"):
         TabularGAN.load(tmp_path / "absent")
@@ -108,10 +123,10 @@ def test_bad_data_errors(mixed):
 
 
 def test_small_table_adapts_batch_and_packing(mixed):
-    gan = TabularGAN(epochs=2, random_state=0).fit(mixed.head(15))
+    gan = TabularGAN(epochs=2, min_steps=0, random_state=0).fit(mixed.head(15))
     assert gan.batch_size_ == 15 and gan.pac_ == 1
     assert len(gan.sample(40, random_state=0)) == 40
-    gan2 = TabularGAN(epochs=1, random_state=0, batch_size=500).fit(mixed.head(123))
+    gan2 = TabularGAN(epochs=1, min_steps=0, random_state=0, batch_size=500).fit(mixed.head(123))
     assert gan2.batch_size_ % gan2.pac_ == 0 and gan2.batch_size_ <= 123
 
 

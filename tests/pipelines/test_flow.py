@@ -29,7 +29,7 @@ def write_request(folder: Path, name: str = "tiny", **over) -> Path:
         # generous bands and null rates: a 2-epoch GAN is checked for the rules, not its statistics
         save_suite(draft_suite(real, "mixed", tolerance=10, null_slack=0.9), folder / "mixed.json")
     req = {"name": name, "modality": "tabular", "source": {"path": "mixed.csv"}, "target": "group",
-           "model": {"preset": "fast", "epochs": 2}, "generate": {"rows": 300, "per_condition": {"group": {"c": 100}}},
+           "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"min_steps": 0}}, "generate": {"rows": 300, "per_condition": {"group": {"c": 100}}},
            "contract": "mixed.json", "gates": dict(OFF), "output": "out", "seed": 0}
     req.update(over)
     path = folder / f"{name}.yaml"
@@ -216,7 +216,7 @@ def test_shards_fake_and_drop_personal_data_as_the_contract_says(tmp_path):
     save_suite(draft_suite(real, "people", tolerance=10, null_slack=0.9, pii={"ssn": "fake", "name": "drop"}),
                tmp_path / "people.json")             # generous bands: a 2-epoch GAN is checked for the rules
     req = {"name": "people", "modality": "tabular", "source": {"path": "people.csv"},
-           "model": {"preset": "fast", "epochs": 2}, "generate": {"rows": 600, "shard_rows": 250},
+           "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"min_steps": 0}}, "generate": {"rows": 600, "shard_rows": 250},
            "contract": "people.json", "gates": dict(OFF), "output": "out", "seed": 0}
     run = published_run(tmp_path, req)
     manifest = json.loads((run / "manifest.json").read_text())

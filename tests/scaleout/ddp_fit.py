@@ -13,7 +13,7 @@ from synthgan.train import distributed
 
 def main(data: str, out: str) -> None:
     with distributed.process_group():
-        gan = TabularGAN(epochs=3, batch_size=100, random_state=0).fit(pd.read_csv(data))
+        gan = TabularGAN(epochs=3, min_steps=0, batch_size=100, random_state=0).fit(pd.read_csv(data))
         state = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in gan.generator_.state_dict().items()}
         state |= {f"critic.{k}": v.detach().cpu().contiguous() for k, v in gan._critic.state_dict().items()}
         save_file(state, str(Path(out) / f"rank{distributed.rank()}.safetensors"))

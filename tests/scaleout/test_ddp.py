@@ -31,7 +31,7 @@ def test_two_ranks_end_with_identical_weights_and_a_valid_model(tmp_path):
     assert r0.keys() == r1.keys() and any(k.startswith("critic.") for k in r0)
     for k in r0:
         assert torch.equal(r0[k], r1[k]), f"{k} differs between ranks"
-    single = TabularGAN(epochs=3, batch_size=100, random_state=0).fit(pd.read_csv(data))
+    single = TabularGAN(epochs=3, min_steps=0, batch_size=100, random_state=0).fit(pd.read_csv(data))
     assert not torch.equal(r0["critic." + next(iter(single._critic.state_dict()))],
                            single._critic.state_dict()[next(iter(single._critic.state_dict()))])  # ranks saw more data
     gan = TabularGAN.load(tmp_path / "model")
@@ -44,7 +44,7 @@ def test_cli_fit_launches_torchrun_and_rank_zero_writes_the_model(tmp_path):
     data = tmp_path / "mixed.csv"
     make_mixed(400).to_csv(data, index=False)
     cli = Path(sys.executable).with_name("synthgan")
-    run = subprocess.run([str(cli), "fit", str(data), "--out", str(tmp_path / "m"), "--epochs", "2",
+    run = subprocess.run([str(cli), "fit", str(data), "--out", str(tmp_path / "m"), "--epochs", "2", "--min-steps", "0",
                           "--batch-size", "100", "--seed", "0", "--quiet", "--nproc-per-node", "2"],
                          cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
                          timeout=300)

@@ -36,7 +36,7 @@ def test_adult_education_num_follows_education(adult):
 
 def test_sampled_rows_keep_every_pairing_and_conditions_go_through_the_source(tmp_path):
     df = _coded()
-    gan = TabularGAN(epochs=2, random_state=0).fit(df)
+    gan = TabularGAN(epochs=2, min_steps=0, random_state=0).fit(df)
     out = gan.sample(500, random_state=1)
     assert list(out.columns) == list(df.columns) and out["level_code"].dtype == np.int64
     assert set(map(tuple, out[["level", "level_code"]].drop_duplicates().to_numpy())) <= \
@@ -55,5 +55,5 @@ def test_sampled_rows_keep_every_pairing_and_conditions_go_through_the_source(tm
 
 def test_dependencies_can_be_learned_instead():
     df = _coded()
-    gan = TabularGAN(epochs=1, random_state=0, derive_dependencies=False).fit(df)
+    gan = TabularGAN(epochs=1, min_steps=0, random_state=0, derive_dependencies=False).fit(df)
     assert gan.dependencies_ == [] and "level_code" in gan.transformer_.schema_.names

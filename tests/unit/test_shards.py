@@ -18,7 +18,7 @@ from tests.conftest import make_mixed
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "m"
-    TabularGAN(epochs=2, batch_size=100, random_state=0).fit(make_mixed(300)).save(path)
+    TabularGAN(epochs=2, min_steps=0, batch_size=100, random_state=0).fit(make_mixed(300)).save(path)
     return path
 
 
