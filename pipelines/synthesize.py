@@ -51,14 +51,14 @@ def _fit_key(context, parameters) -> str | None:
     cached result would name a folder elsewhere, perhaps deleted since."""
     import hashlib
     model_dir = Path(parameters["model_dir"]).resolve()
-    if not (model_dir / "manifest.json").exists():
+    if not steps.usable_model(model_dir):
         return None
     return "synthgan-fit-" + hashlib.sha256(str(model_dir).encode()).hexdigest()[:32]
 
 
 @task(name="fit", cache_key_fn=_fit_key, persist_result=True, result_serializer="json")
 def fit_task(train: str, schema: str, req: SynthesisRequest, model_dir: str) -> str:
-    if (Path(model_dir) / "manifest.json").exists():      # fitted by an earlier run with the same key
+    if steps.usable_model(Path(model_dir)):              # fitted by an earlier run with the same key
         return model_dir
     return _steps(req).fit(train, schema, req, Path(model_dir))
 

@@ -59,6 +59,25 @@ def model_folder(req: SynthesisRequest, fingerprint: str) -> Path:
     return Path(req.output) / req.name / "_models" / hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def usable_model(model_dir: Path) -> bool:
+    """True when ``model_dir`` holds a saved model whose files match its manifest. A damaged one (a
+    truncated weights file, say) is removed, so that the run refits instead of failing forever."""
+    import logging
+    import shutil
+
+    from synthgan.errors import ModelFileError
+    from synthgan.synthesizers.persistence import verify_folder
+    if not (model_dir / "manifest.json").exists():
+        return False
+    try:
+        verify_folder(model_dir)
+        return True
+    except ModelFileError as e:
+        logging.getLogger("synthgan").warning("cached model %s is damaged and will be refitted: %s", model_dir, e)
+        shutil.rmtree(model_dir, ignore_errors=True)
+        return False
+
+
 def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
     """Fit a TabularGAN on the training rows (personal-data columns removed) and save it."""
     from synthgan import TabularGAN

@@ -224,7 +224,7 @@ class ImageGAN:
                 "format": FORMAT, "hyperparameters": asdict(self.config), "seed": self.seed_, "classes": classes,
                 "frequencies": self.frequencies_, "height": self.height_, "width": self.width_,
                 "size": self.size_, "channels": self.channels_})
-            io.write_json(tmp / "manifest.json", {
+            io.write_manifest(tmp, {
                 "format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "library_versions": io.library_versions(), "seed": self.seed_,
                 "train_seconds": round(self.train_seconds_, 3), "epochs": len(self.history_)})
@@ -234,14 +234,16 @@ class ImageGAN:
     def load(cls, directory: str | Path, device: str = "auto") -> "ImageGAN":
         directory = Path(directory)
         cfg = io.read_model_config(directory, FORMAT)
-        gan = cls(**{**cfg["hyperparameters"], "device": device})
-        gan.device_, gan.seed_ = resolve_device(device), cfg["seed"]
-        gan.classes_, gan.frequencies_ = cfg["classes"], cfg["frequencies"]
-        gan.height_, gan.width_, gan.size_, gan.channels_ = cfg["height"], cfg["width"], cfg["size"], cfg["channels"]
-        gan.generator_, _ = gan._nets(torch.Generator().manual_seed(0))
-        gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
-        gan.generator_.eval().requires_grad_(False)
-        gan.history_ = []
-        gan.train_seconds_ = io.read_json(directory / "manifest.json").get("train_seconds", 0.0)
-        gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(3)[2]
-        return gan
+        with io.malformed_model(directory):
+            gan = cls(**{**cfg["hyperparameters"], "device": device})
+            gan.config.validate()
+            gan.device_, gan.seed_ = resolve_device(device), cfg["seed"]
+            gan.classes_, gan.frequencies_ = cfg["classes"], cfg["frequencies"]
+            gan.height_, gan.width_, gan.size_, gan.channels_ = cfg["height"], cfg["width"], cfg["size"], cfg["channels"]
+            gan.generator_, _ = gan._nets(torch.Generator().manual_seed(0))
+            gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
+            gan.generator_.eval().requires_grad_(False)
+            gan.history_ = []
+            gan.train_seconds_ = io.read_json(directory / "manifest.json").get("train_seconds", 0.0)
+            gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(3)[2]
+            return gan

@@ -46,9 +46,47 @@ def read_json(path: Path) -> Any:
     if not path.exists():
         raise ModelFileError(f"{path}: missing; a saved model folder needs it")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path}: malformed JSON ({e})") from None
+
+
+MANIFEST = "manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    """Write ``folder/manifest.json`` with the SHA-256 of every other file under ``folder``
+    (``sha256``: relative path -> digest), so that :func:`verify_folder` can tell a damaged model."""
+    sums = {p.relative_to(folder).as_posix(): file_sha256(p)
+            for p in sorted(folder.rglob("*")) if p.is_file() and p != folder / MANIFEST}
+    write_json(folder / MANIFEST, {**manifest, "sha256": sums})
+
+
+def verify_folder(directory: Path) -> dict:
+    """The manifest of a model folder, after checking every file it lists against its SHA-256.
+
+    Raises :class:`ModelFileError` naming the file that is missing or differs. Folders written
+    before the manifest held digests are read as they are."""
+    manifest = read_json(directory / MANIFEST)
+    sums = manifest.get("sha256") if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict) or (sums is not None and not isinstance(sums, dict)):
+        raise ModelFileError(f"{directory / MANIFEST}: expected a JSON object with a 'sha256' mapping")
+    for rel, digest in (sums or {}).items():
+        path = directory / rel
+        if ".." in Path(rel).parts or not path.is_file():
+            raise ModelFileError(f"{path}: listed in {MANIFEST} but missing")
+        if file_sha256(path) != digest:
+            raise ModelFileError(f"{path}: SHA-256 differs from {MANIFEST}: the file was changed or truncated "
+                                 "since the model was saved")
+    return manifest
 
 
 def save_weights(path: Path, state: dict[str, "torch.Tensor"]) -> None:
@@ -59,18 +97,28 @@ def save_weights(path: Path, state: dict[str, "torch.Tensor"]) -> None:
 def load_weights(path: Path, device: "torch.device") -> dict[str, "torch.Tensor"]:
     if not path.exists():
         raise ModelFileError(f"{path}: missing; a saved model folder needs its weights")
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
-    return load_file(str(path), device=str(device))
+    try:
+        return load_file(str(path), device=str(device))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ModelFileError(f"{path}: not a readable safetensors file ({e})") from None
 
 
 def read_model_config(directory: Path, fmt: str) -> dict:
-    """``directory/config.json`` of a saved model, checked to be of format ``fmt``."""
+    """``directory/config.json`` of a saved model, checked to be of format ``fmt``, after every file
+    of the folder was checked against the manifest's SHA-256 digests."""
     from synthgan.errors import ModelFileError
     if not directory.is_dir():
         raise ModelFileError(f"{directory}: not a model folder (it does not exist or is a file)")
+    verify_folder(directory)
     cfg = read_json(directory / "config.json")
-    if cfg.get("format") != fmt:
-        raise ModelFileError(f"{directory / 'config.json'}: format {cfg.get('format')!r}, expected {fmt!r}")
+    if not isinstance(cfg, dict) or cfg.get("format") != fmt:
+        found = cfg.get("format") if isinstance(cfg, dict) else type(cfg).__name__
+        raise ModelFileError(f"{directory / 'config.json'}: format {found!r}, expected {fmt!r}")
+    if not isinstance(cfg.get("hyperparameters"), dict):
+        raise ModelFileError(f"{directory / 'config.json'}: 'hyperparameters' must be a JSON object, got "
+                             f"{cfg.get('hyperparameters')!r}")
     return cfg
 
 
@@ -87,6 +135,27 @@ def write_text_atomic(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class malformed_model:
+    """Context manager: any error while reading a verified model folder becomes a ModelFileError
+    naming the folder (a tampered file whose digest was rewritten too, or a bug in an old format)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or isinstance(exc, ModelFileError):
+            return False
+        from synthgan.errors import ConfigError
+        if isinstance(exc, ConfigError):
+            raise ModelFileError(f"{self.directory / 'config.json'}: {exc}") from None
+        if isinstance(exc, (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError, OSError)):
+            raise ModelFileError(f"{self.directory}: malformed model folder ({type(exc).__name__}: {exc})") from None
+        return False
 
 
 class AtomicFolder:

@@ -34,6 +34,7 @@ from synthgan.transform.dependencies import find_dependencies
 from synthgan.transform.table import Encoded, TableTransformer
 
 MIN_ROWS = 10
+MAX_WIDTH, MAX_HIDDEN_WEIGHTS = 16_384, 100_000_000     # refused before anything is allocated
 _SAMPLE_CHUNK = 8192
 
 
@@ -91,8 +92,13 @@ class TabularGANConfig:
             raise ConfigError(f"gp_fraction: expected a number in (0, 1], got {self.gp_fraction!r}")
         for name in ("generator_dim", "discriminator_dim"):
             dims = getattr(self, name)
-            if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
+            if not isinstance(dims, (tuple, list)) or not dims or any(
+                    not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1 for d in dims):
                 raise ConfigError(f"{name}: expected a non-empty sequence of positive integers, got {dims!r}")
+            weights = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+            if max(dims) > MAX_WIDTH or weights > MAX_HIDDEN_WEIGHTS:
+                raise ConfigError(f"{name}: {list(dims)} asks for {weights:,} hidden weights (~{weights * 4 / 1e9:.1f} GB); "
+                                  f"at most {MAX_WIDTH:,} units a layer and {MAX_HIDDEN_WEIGHTS:,} hidden weights")
 
 
 class TabularGAN:

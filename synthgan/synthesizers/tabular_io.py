@@ -35,7 +35,7 @@ def save_model(gan, directory: Path) -> Path:
         with (tmp / "losses.jsonl").open("w") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in gan.history_)
         last = gan.history_[-1] if gan.history_ else {}
-        io.write_json(tmp / "manifest.json", {
+        io.write_manifest(tmp, {
             "format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "library_versions": io.library_versions(), "seed": gan.seed_,
             "data": {"fingerprint": gan.fingerprint_, "rows": gan.n_rows_, "columns": gan.schema_.names},
@@ -49,43 +49,45 @@ def save_model(gan, directory: Path) -> Path:
 
 def load_model(cls, directory: Path, device: str):
     cfg = io.read_model_config(directory, FORMAT)
-    hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__)
-          if f.name in cfg["hyperparameters"]}
-    hp["device"] = device
-    gan = cls(**hp)
-    gan.device_ = resolve_device(device)
-    gan.seed_, gan.batch_size_, gan.pac_ = cfg["seed"], cfg["batch_size"], cfg["pac"]
-    gan.transformer_ = TableTransformer.from_state(io.read_json(directory / "transformer.json"))
-    gan.schema_ = Schema.from_json((directory / "schema.json").read_text())
-    deps = directory / "dependencies.json"
-    gan.dependencies_ = [Dependency.from_dict(d) for d in io.read_json(deps)] if deps.exists() else []
-    import torch  # local: keep module import light for the CLI's --help
-    cond_file = directory / "conditions.safetensors"
-    gan.condition_rows_ = None
-    if cond_file.exists():
-        codes = io.load_weights(cond_file, torch.device("cpu")).get("codes")
-        n_cond = len(gan.transformer_.layout_.cond_spans)
-        if codes is None or codes.ndim != 2 or codes.shape[1] != n_cond:
-            raise ModelFileError(f"{cond_file}: expected a 'codes' tensor of shape (rows, {n_cond})")
-        codes = codes.numpy().astype(np.int64)
-        if ((codes < 0) | (codes >= gan.transformer_.layout_.cond_sizes[None, :])).any():
-            raise ModelFileError(f"{cond_file}: holds codes outside the levels in transformer.json")
-        gan.condition_rows_ = codes
-    gan.sampler_ = gan._make_sampler(gan.transformer_, gan.condition_rows_)
-    manifest = io.read_json(directory / "manifest.json")
-    gan.fingerprint_, gan.n_rows_ = manifest["data"]["fingerprint"], manifest["data"]["rows"]
-    gan.transformer_seconds_ = manifest["metrics"]["transformer_seconds"]
-    gan.train_seconds_ = manifest["metrics"]["train_seconds"]
-    gan._build_networks(torch.Generator().manual_seed(0))  # weights are overwritten just below
-    state = io.load_weights(directory / "generator.safetensors", gan.device_)
-    try:
-        gan.generator_.load_state_dict(state)
-    except RuntimeError as e:
-        raise ModelFileError(f"{directory / 'generator.safetensors'}: does not match config.json ({e})") from None
-    gan.generator_.eval().requires_grad_(False)
-    del gan._critic
-    gan._ops = SpanOps(gan.transformer_.layout_, gan.device_)
-    log = directory / "losses.jsonl"
-    gan.history_ = [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
-    gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(5)[4]
-    return gan
+    with io.malformed_model(directory):
+        hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__)
+              if f.name in cfg["hyperparameters"]}
+        hp["device"] = device
+        gan = cls(**hp)
+        gan.config.validate()                     # as strictly as at construction, before any allocation
+        gan.device_ = resolve_device(device)
+        gan.seed_, gan.batch_size_, gan.pac_ = cfg["seed"], cfg["batch_size"], cfg["pac"]
+        gan.transformer_ = TableTransformer.from_state(io.read_json(directory / "transformer.json"))
+        gan.schema_ = Schema.from_json((directory / "schema.json").read_text())
+        deps = directory / "dependencies.json"
+        gan.dependencies_ = [Dependency.from_dict(d) for d in io.read_json(deps)] if deps.exists() else []
+        import torch  # local: keep module import light for the CLI's --help
+        cond_file = directory / "conditions.safetensors"
+        gan.condition_rows_ = None
+        if cond_file.exists():
+            codes = io.load_weights(cond_file, torch.device("cpu")).get("codes")
+            n_cond = len(gan.transformer_.layout_.cond_spans)
+            if codes is None or codes.ndim != 2 or codes.shape[1] != n_cond:
+                raise ModelFileError(f"{cond_file}: expected a 'codes' tensor of shape (rows, {n_cond})")
+            codes = codes.numpy().astype(np.int64)
+            if ((codes < 0) | (codes >= gan.transformer_.layout_.cond_sizes[None, :])).any():
+                raise ModelFileError(f"{cond_file}: holds codes outside the levels in transformer.json")
+            gan.condition_rows_ = codes
+        gan.sampler_ = gan._make_sampler(gan.transformer_, gan.condition_rows_)
+        manifest = io.read_json(directory / "manifest.json")
+        gan.fingerprint_, gan.n_rows_ = manifest["data"]["fingerprint"], manifest["data"]["rows"]
+        gan.transformer_seconds_ = manifest["metrics"]["transformer_seconds"]
+        gan.train_seconds_ = manifest["metrics"]["train_seconds"]
+        gan._build_networks(torch.Generator().manual_seed(0))  # weights are overwritten just below
+        state = io.load_weights(directory / "generator.safetensors", gan.device_)
+        try:
+            gan.generator_.load_state_dict(state)
+        except RuntimeError as e:
+            raise ModelFileError(f"{directory / 'generator.safetensors'}: does not match config.json ({e})") from None
+        gan.generator_.eval().requires_grad_(False)
+        del gan._critic
+        gan._ops = SpanOps(gan.transformer_.layout_, gan.device_)
+        log = directory / "losses.jsonl"
+        gan.history_ = [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
+        gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(5)[4]
+        return gan

@@ -29,7 +29,7 @@ def save_series_model(gan, directory: Path) -> Path:
             "series": {"entity": s.entity, "time": s.time, "features": s.features, "static": list(s.static.columns),
                        "max_len": s.max_len, "time_kind": s.time_kind, "time_start": s.time_start,
                        "time_step": s.time_step, "integer_entities": bool(np.issubdtype(s.entities.dtype, np.integer))}})
-        io.write_json(tmp / "manifest.json", {
+        io.write_manifest(tmp, {
             "format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "library_versions": io.library_versions(), "seed": gan.seed_, "series": len(s.lengths),
             "train_seconds": round(gan.train_seconds_, 3), "epochs": len(gan.history_)})
@@ -40,28 +40,30 @@ def load_series_model(cls, directory: Path, device: str):
     from synthgan.models.timeseries import SequenceGenerator
     from synthgan.synthesizers.tabular import TabularGAN
     cfg = io.read_model_config(directory, FORMAT)
-    hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__) if f.name in cfg["hyperparameters"]}
-    hp["device"] = device
-    gan = cls(**hp)
-    gan.device_, gan.seed_, gan.cond_dim_ = resolve_device(device), cfg["seed"], cfg["cond_dim"]
-    gan.lo_, gan.hi_ = np.asarray(cfg["scale"]["lo"]), np.asarray(cfg["scale"]["hi"])
-    sr = cfg["series"]
-    entities = np.zeros(1, dtype=np.int64 if sr["integer_entities"] else object)
-    gan.series_ = SeriesData(np.zeros((0, sr["max_len"], len(sr["features"])), np.float32), np.zeros(0, np.int64),
-                             pd.DataFrame(columns=sr["static"]), entities, sr["features"], sr["entity"], sr["time"],
-                             sr["time_kind"], sr["time_start"], sr["time_step"])
-    gan.static_gan_ = TabularGAN.load(directory / "static", device=device) if (directory / "static").is_dir() else None
-    c = gan.config
-    import torch
-    gan.generator_ = SequenceGenerator(c.step_noise, c.global_noise, gan.cond_dim_, len(sr["features"]),
-                                       c.hidden, c.layers).to(gan.device_)
-    try:
-        gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
-    except RuntimeError as e:
-        raise ModelFileError(f"{directory / 'generator.safetensors'}: does not match config.json ({e})") from None
-    gan.generator_.eval().requires_grad_(False)
-    gan.history_ = []
-    gan.train_seconds_ = io.read_json(directory / "manifest.json").get("train_seconds", 0.0)
-    gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(4)[3]
-    del torch
-    return gan
+    with io.malformed_model(directory):
+        hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__) if f.name in cfg["hyperparameters"]}
+        hp["device"] = device
+        gan = cls(**hp)
+        gan.config.validate()
+        gan.device_, gan.seed_, gan.cond_dim_ = resolve_device(device), cfg["seed"], cfg["cond_dim"]
+        gan.lo_, gan.hi_ = np.asarray(cfg["scale"]["lo"]), np.asarray(cfg["scale"]["hi"])
+        sr = cfg["series"]
+        entities = np.zeros(1, dtype=np.int64 if sr["integer_entities"] else object)
+        gan.series_ = SeriesData(np.zeros((0, sr["max_len"], len(sr["features"])), np.float32), np.zeros(0, np.int64),
+                                 pd.DataFrame(columns=sr["static"]), entities, sr["features"], sr["entity"], sr["time"],
+                                 sr["time_kind"], sr["time_start"], sr["time_step"])
+        gan.static_gan_ = TabularGAN.load(directory / "static", device=device) if (directory / "static").is_dir() else None
+        c = gan.config
+        import torch
+        gan.generator_ = SequenceGenerator(c.step_noise, c.global_noise, gan.cond_dim_, len(sr["features"]),
+                                           c.hidden, c.layers).to(gan.device_)
+        try:
+            gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
+        except RuntimeError as e:
+            raise ModelFileError(f"{directory / 'generator.safetensors'}: does not match config.json ({e})") from None
+        gan.generator_.eval().requires_grad_(False)
+        gan.history_ = []
+        gan.train_seconds_ = io.read_json(directory / "manifest.json").get("train_seconds", 0.0)
+        gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(4)[3]
+        del torch
+        return gan

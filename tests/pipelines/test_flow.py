@@ -110,6 +110,19 @@ def test_same_request_and_seed_give_identical_content_and_skip_training(tmp_path
     assert (model_dirs[0] / "generator.safetensors").stat().st_mtime_ns == stamp     # not refitted
 
 
+def test_a_damaged_cached_model_is_refitted_not_fatal(tmp_path):
+    path = write_request(tmp_path)
+    a = synthesize(str(path))
+    (model_dir,) = (tmp_path / "out" / "tiny" / "_models").iterdir()
+    weights = model_dir / "generator.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])            # truncated, as by a full disk or a kill
+    b = synthesize(str(path))
+    assert b["status"] == "published", b["reasons"]
+    ma, mb = (json.loads((Path(r["path"]) / "manifest.json").read_text()) for r in (a, b))
+    assert ma["content_hash"] == mb["content_hash"]            # refitted with the same seed: the same rows
+    assert len(weights.read_bytes()) > 100
+
+
 def test_scheduled_requests_become_deployments(tmp_path):
     write_request(tmp_path, name="nightly", schedule="0 2 * * *")
     write_request(tmp_path, name="weekly", schedule="30 4 * * 1")
