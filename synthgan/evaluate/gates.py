@@ -38,7 +38,8 @@ class QualityGates:
     max_detection_auc : float
         Highest cross-validated AUC of a real-vs-synthetic classifier, 0.5-1.
     min_utility_ratio : float
-        Lowest TSTR/TRTR of the primary metric (macro F1 or R2), averaged over model families.
+        Lowest TSTR/TRTR of the primary metric (macro F1; for a numeric target the MAE ratio
+        TRTR/TSTR), averaged over model families.
         Skipped when the evaluation has no target.
     min_dcr_ratio : float
         Lowest ratio of the 5th-percentile distance to closest training record, synthetic over

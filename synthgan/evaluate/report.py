@@ -60,7 +60,8 @@ def _headline(result: "EvaluationResult") -> str:
             ["category / range coverage", f.coverage_score],
             ["detection AUC (0.5 = indistinguishable)", result.detection_auc]]
     if result.utility is not None:
-        rows.append([f"utility ratio ({result.utility.primary_metric}, TSTR/TRTR)", result.utility.ratio])
+        how = "TRTR/TSTR" if result.utility.primary_metric in ("mae", "rmse") else "TSTR/TRTR"
+        rows.append([f"utility ratio ({result.utility.primary_metric}, {how})", result.utility.ratio])
     rows += [["exact-copy rate", p.exact_copy_rate], ["membership-inference AUC", p.mia_auc]]
     return _table(["measure", "value"], rows)
 

@@ -17,7 +17,11 @@ from synthgan.evaluate.features import FAMILIES, Features
 from synthgan.evaluate.frames import Tables, View
 
 MAX_FIT_ROWS = 50_000
-PRIMARY = {"classification": "f1_macro", "regression": "r2"}
+# The gated figure of each task. For a numeric target it is an error ratio, MAE trained on real over
+# MAE trained on synthetic (1 = as useful, lower = worse), never a quotient of R2 (R2 <= 0 on real
+# rows would turn a useless synthetic table into a large "ratio").
+PRIMARY = {"classification": "f1_macro", "regression": "mae"}
+ERRORS = ("mae", "rmse")                          # lower is better: the ratio is TRTR / TSTR
 
 
 @dataclass
@@ -93,7 +97,7 @@ def utility(tables: Tables, rng: np.random.Generator, augment: View | None = Non
         seed = int(rng.integers(2**31 - 1))
         trtr = _score(feats, family, task, *_cap(*data["train"], rng), x_test, y_test, classes, seed, tables)
         tstr = _score(feats, family, task, *_cap(*data["synthetic"], rng), x_test, y_test, classes, seed, tables)
-        ratio = {k: _ratio(tstr[k], trtr[k]) for k in trtr if not isinstance(trtr[k], dict)}
+        ratio = {k: _ratio(k, tstr[k], trtr[k]) for k in trtr if not isinstance(trtr[k], dict)}
         models.append(ModelScores(family, trtr, tstr, ratio))
     lift = None
     if task == "classification":
@@ -113,8 +117,15 @@ def _cap(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.nda
     return x[idx], y[idx]
 
 
-def _ratio(tstr: float, trtr: float) -> float:
-    if not (np.isfinite(tstr) and np.isfinite(trtr)) or trtr == 0:
+def _ratio(metric: str, tstr: float, trtr: float) -> float:
+    """TSTR relative to TRTR, 1 meaning as good and lower worse: TSTR/TRTR for scores, TRTR/TSTR for
+    errors. NaN when it means nothing: non-finite inputs, or a score (R2) that is not positive on
+    real training rows."""
+    if not (np.isfinite(tstr) and np.isfinite(trtr)):
+        return float("nan")
+    if metric in ERRORS:
+        return float(trtr / tstr) if tstr > 0 else (1.0 if trtr == 0 else float("nan"))
+    if trtr <= 0:
         return float("nan")
     return float(tstr / trtr)
 
@@ -164,5 +175,6 @@ def _score(feats: Features, family: str, task: str, x, y, x_test, y_test, classe
     model = feats.model(family, task, seed)
     pred, proba = fit_predict(model, x, y, x_test, classes)
     if task == "regression":
-        return {"r2": float(r2_score(y_test, pred)), "mae": float(mean_absolute_error(y_test, pred))}
+        return {"r2": float(r2_score(y_test, pred)), "mae": float(mean_absolute_error(y_test, pred)),
+                "rmse": float(np.sqrt(np.mean((np.asarray(y_test, float) - pred) ** 2)))}
     return classification_metrics(y_test, pred, proba, classes, tables.levels[tables.target])

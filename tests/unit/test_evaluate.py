@@ -85,14 +85,31 @@ def test_pair_trend_score_counts_only_pairs_related_in_real_data(fresh_result):
     assert f.pair_trends_score == pytest.approx(np.mean([f.pair_trends[k] for k in f.counted_pairs]))
 
 
-def test_regression_target_reports_r2_and_mae(real):
+def test_regression_target_reports_r2_mae_rmse_and_gates_on_the_error_ratio(real):
     train, holdout = real
     r = evaluate_tabular(train, holdout, make_labelled(3000, 2), target="x2")
-    assert r.utility.task == "regression" and r.utility.lift is None
+    assert r.utility.task == "regression" and r.utility.lift is None and r.utility.primary_metric == "mae"
     for m in r.utility.models:
-        assert set(m.trtr) == {"r2", "mae"}
+        assert set(m.trtr) == {"r2", "mae", "rmse"}
         assert m.trtr["r2"] > 0.5
-        assert 0.9 < m.ratio["r2"] < 1.1
+        assert 0.9 < m.ratio["r2"] < 1.1 and 0.9 < m.ratio["mae"] < 1.1
+    assert 0.9 < r.utility.ratio < 1.1
+
+
+def test_useless_synthetic_regression_fails_even_when_real_r2_is_negative():
+    """A target no feature predicts: R2 <= 0 whether trained on real or synthetic rows. Dividing R2s
+    gave 19.96 "passed" here; the error ratio says the synthetic-trained model is worse."""
+    rng = np.random.default_rng(0)
+    real = lambda n: pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),  # noqa: E731
+                                   "y": rng.normal(size=n)})
+    train, holdout = real(400), real(400)
+    synth = train.assign(y=rng.normal(5, 10, 400))                 # target far off the real one
+    r = evaluate_tabular(train, holdout, synth, target="y")
+    assert all(m.trtr["r2"] <= 0.05 for m in r.utility.models)
+    assert all(np.isnan(m.ratio["r2"]) for m in r.utility.models if m.trtr["r2"] <= 0)
+    assert r.utility.ratio < 0.5
+    gate = next(g for g in r.gates if g.name == "min_utility_ratio")
+    assert gate.status == "failed"
 
 
 def test_without_target_utility_gate_is_skipped(real):
