@@ -75,8 +75,8 @@ def plan_task(model_dir: str, train: str, req: SynthesisRequest) -> dict:
 
 @task(name="generate shard", persist_result=False, retries=1, retry_delay_seconds=1)
 def shard_task(model_dir: str, shard: dict, pii: dict | None, work: str, metadata: dict,
-               torch_threads: int | None) -> dict:
-    return steps.generate_shard(model_dir, shard, pii, Path(work), metadata, torch_threads)
+               torch_threads: int | None, train: str | None = None) -> dict:
+    return steps.generate_shard(model_dir, shard, pii, Path(work), metadata, torch_threads, train)
 
 
 @task(name="collect shards", persist_result=False)
@@ -148,7 +148,7 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
             planned = plan_task.submit(paths["model"], paths["train"], req).result()
             futures = shard_task.map(unmapped(paths["model"]), planned["shards"], unmapped(planned["pii"]),
                                      unmapped(str(work)), unmapped(_metadata(req, run_id, paths)),
-                                     unmapped(torch_threads))
+                                     unmapped(torch_threads), unmapped(paths["train"]))
             paths.update(collect_task(futures.result(), paths["train"], req, str(work)))
         else:
             paths.update(generate_task(paths["model"], paths["train"], req, str(work)))

@@ -77,17 +77,50 @@ def _model(model_dir: str):
     return TabularGAN.load(model_dir, device="cpu")
 
 
+def frame_hashes(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One 64-bit hash per row over ``columns``, the same for equal values whatever the dtype
+    (an integer column read back as float, strings as object or str): numbers and booleans as
+    float64, datetimes as nanoseconds, everything else as text; nulls equal to nulls."""
+    norm = {}
+    for c in columns:
+        s = df[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            norm[c] = pd.to_datetime(s).astype("int64").astype("float64").where(s.notna(), np.nan)
+        elif pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            norm[c] = pd.to_numeric(s.astype("float64"), errors="coerce")
+        else:
+            norm[c] = s.astype(object).where(s.notna(), "\x00null").astype(str)
+    return pd.util.hash_pandas_object(pd.DataFrame(norm), index=False).to_numpy()
+
+
+@functools.lru_cache(maxsize=2)
+def _training_hashes(train: str, columns: tuple[str, ...]) -> np.ndarray:
+    """Sorted row hashes of the training rows (one read per worker process and training file)."""
+    return np.unique(frame_hashes(pd.read_parquet(train, columns=list(columns)), list(columns)))
+
+
+def count_copies(df: pd.DataFrame, train: str, columns: tuple[str, ...]) -> int:
+    """How many rows of ``df`` equal a training row on every one of ``columns``."""
+    ref = _training_hashes(train, columns)
+    h = frame_hashes(df, list(columns))
+    pos = np.clip(np.searchsorted(ref, h), 0, max(len(ref) - 1, 0))
+    return int((ref[pos] == h).sum()) if len(ref) else 0
+
+
 def worker_id() -> str:
     """Which process ran a shard: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: dict[str, Any] | None = None,
-                 metadata: dict[str, str] | None = None, torch_threads: int | None = None) -> dict:
+                 metadata: dict[str, str] | None = None, torch_threads: int | None = None,
+                 train: str | None = None) -> dict:
     """Sample ``shard`` with its own seed and write it as ``out_dir/<shard.part>``; returns its stats.
 
     ``pii``: ``{"suite": contract path, "real": training Parquet}`` to fake or drop personal-data
-    columns as the contract says (fakes are drawn from the shard's seed).
+    columns as the contract says (fakes are drawn from the shard's seed). ``train``: the training
+    rows' Parquet; every row of the shard is then compared with them (``copies``: rows equal to a
+    training row on every column the model learned).
     """
     import torch
 
@@ -102,6 +135,10 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
         conditions = {col: gan.typed_value(col, value)}
     frames = _regroup(gan.sample_batches(shard.rows, conditions=conditions, random_state=shard.seed,
                                          id_offset=shard.offset), GROUP_ROWS)
+    copies = [0]
+    if train is not None:
+        learned = tuple(c.name for c in gan.schema_.columns if c.kind.value != "id")
+        frames = _counting_copies(frames, train, learned, copies)
     if pii:
         frames = _with_pii(frames, pii, np.random.default_rng(shard.seed))
 
@@ -110,7 +147,14 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
 
     rows, digest = write_parquet_stream(frames, Path(out_dir) / shard.part, schema_of, metadata)
     return {"shard": shard.to_dict(), "path": str(Path(out_dir) / shard.part), "rows": rows,
-            "content_hash": digest, "worker": worker_id()}
+            "content_hash": digest, "worker": worker_id(), "copies": copies[0] if train is not None else None}
+
+
+def _counting_copies(frames, train: str, columns: tuple[str, ...], total: list[int]):
+    """Pass the frames through, adding to ``total[0]`` the rows that copy a training row."""
+    for df in frames:
+        total[0] += count_copies(df, train, columns)
+        yield df
 
 
 def _regroup(frames, rows: int):

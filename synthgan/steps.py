@@ -136,13 +136,15 @@ def pii_spec(req: SynthesisRequest, train: str) -> dict | None:
 
 
 def generate_shard(model_dir: str, shard: dict, pii: dict | None, work: Path,
-                   metadata: dict[str, str] | None = None, torch_threads: int | None = None) -> dict:
+                   metadata: dict[str, str] | None = None, torch_threads: int | None = None,
+                   train: str | None = None) -> dict:
     """Sample one shard (a dict of :func:`plan`) into ``work/parts/``, personal data dropped or
-    faked as ``pii`` (of :func:`plan`) says."""
+    faked as ``pii`` (of :func:`plan`) says; with ``train``, every row is checked for being a copy
+    of a training row."""
     from synthgan.shards import Shard, sample_shard
     cond = shard.get("condition")
     s = Shard(**{**shard, "condition": tuple(cond) if cond is not None else None})
-    return sample_shard(model_dir, s, work / "parts", pii, metadata, torch_threads)
+    return sample_shard(model_dir, s, work / "parts", pii, metadata, torch_threads, train)
 
 
 def collect(results: list[dict], train: str, req: SynthesisRequest, work: Path) -> dict:
@@ -162,6 +164,8 @@ def collect(results: list[dict], train: str, req: SynthesisRequest, work: Path) 
            "shards": [{"file": Path(r["path"]).name, "rows": r["rows"], "condition": r["shard"]["condition"],
                        "seed": r["shard"]["seed"], "content_hash": r["content_hash"]} for r in results],
            "free": None, "augment": None}
+    if all(r.get("copies") is not None for r in results):
+        out["copies"] = sum(r["copies"] for r in results)
     free = read_prefix(blocks.pop(None, []), min(EVAL_ROWS, pq.ParquetFile(train).metadata.num_rows))
     if free is not None:
         free.to_parquet(work / "free.parquet", index=False)
@@ -208,6 +212,10 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
     result = evaluate_tabular(train[keep], pd.read_parquet(paths["holdout"])[keep], synth[keep],
                               target=req.target, gates=req.quality_gates, augment_with=augment,
                               random_state=req.seed)
+    if paths.get("copies") is not None and paths.get("rows"):
+        # The copy gate judges every published row (counted shard by shard), not the sample.
+        result.privacy.exact_copies_all_rows = (paths["copies"], paths["rows"])
+        result.gates = req.quality_gates.check(result)
     written = result.write(work, title=f"synthgan: {req.name}")
     p = result.privacy
     headline = [{"measure": "fidelity score", "value": result.fidelity.score},

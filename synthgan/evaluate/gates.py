@@ -84,7 +84,7 @@ class QualityGates:
             "max_detection_auc": ("detection AUC", result.detection_auc),
             "min_utility_ratio": ("utility ratio (TSTR/TRTR)", util),
             "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout)", result.privacy.dcr_p5_ratio),
-            "max_exact_copy_rate": ("exact-copy rate", result.privacy.exact_copy_rate),
+            "max_exact_copy_rate": _copy_rate(result.privacy),
             "max_membership_auc": ("membership-inference AUC", result.privacy.mia_auc),
         }
         out = []
@@ -95,6 +95,14 @@ class QualityGates:
             label, value = measured[f.name]
             out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
         return out
+
+
+def _copy_rate(privacy) -> tuple[str, float]:
+    """The exact-copy rate over every published row when the pipeline counted them, else the sample's."""
+    if privacy.exact_copies_all_rows is not None:
+        copies, rows = privacy.exact_copies_all_rows
+        return f"exact-copy rate ({copies:,} of {rows:,} published rows)", copies / rows
+    return "exact-copy rate (evaluated sample)", privacy.exact_copy_rate
 
 
 def _from_dict(cls, d: Mapping[str, Any] | None, label: str):

@@ -42,6 +42,9 @@ class PrivacyResult:
     rows_compared: int
     dcr_synthetic: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     dcr_holdout: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    # (copies, rows) over every row a pipeline published, when it counted them (see synthgan.shards);
+    # the exact-copy gate then judges this rather than the sample's rate.
+    exact_copies_all_rows: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not isinstance(v, np.ndarray)}

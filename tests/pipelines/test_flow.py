@@ -54,6 +54,8 @@ def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
     assert manifest["rows"] == 400 and manifest["contract"]["success"]
     assert set(manifest["contract"]["statistics"]) == {"sample", "conditional_rows_rules"}
     assert manifest["evaluation"]["utility"]["target"] == "group"
+    copies, checked = manifest["evaluation"]["privacy"]["exact_copies_all_rows"]
+    assert checked == 400 and copies >= 0           # every published row, per-condition rows included
     table = pq.read_table(run / "data" / "part-00000.parquet")
     assert table.schema.metadata[b"synthgan.request"] == b"tiny"
     assert str(table.schema.field("when").type) == "timestamp[us]" and str(table.schema.field("count").type) == "int64"

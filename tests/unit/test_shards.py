@@ -83,3 +83,26 @@ def test_publish_parts_links_parts_and_refuses_mixed_schemas(model_dir, tmp_path
         publish_parts(tmp_path / "pub", "t", "r2", [results[0]["path"], odd], 201, "00", {})
     assert not (tmp_path / "pub" / "t" / "r2").exists()
     assert (tmp_path / "pub" / "t" / "LATEST").read_text().strip() == "r1"
+
+
+def test_every_row_of_a_shard_is_checked_for_copies_of_training_rows(model_dir, tmp_path):
+    from synthgan.evaluate import QualityGates, evaluate_tabular
+    from synthgan.shards import Shard
+    shard = Shard(index=0, rows=3000, offset=0, seed=4, condition=("group", "c"))
+    first = pd.read_parquet(sample_shard(model_dir, shard, tmp_path / "a")["path"])
+    # Training rows that the same shard will draw again (rows 2,500-2,599, far past any evaluated
+    # sample), written with other dtypes (ints as floats, text as object) and fresh row ids.
+    train = first.iloc[2500:2600].copy()
+    train["count"] = train["count"].astype("float64")
+    train["row_id"] = range(100)
+    train = pd.concat([make_mixed(300), train], ignore_index=True)
+    train.to_parquet(tmp_path / "train.parquet", index=False)
+    again = sample_shard(model_dir, shard, tmp_path / "b", train=str(tmp_path / "train.parquet"))
+    assert again["copies"] == 100
+    assert sample_shard(model_dir, shard, tmp_path / "c")["copies"] is None     # not asked for
+    # The gate judges the count over every row, not the sample the evaluation saw.
+    r = evaluate_tabular(make_mixed(300), make_mixed(200, 1), first.head(300), gates=QualityGates())
+    assert next(g for g in r.gates if g.name == "max_exact_copy_rate").status == "passed"
+    r.privacy.exact_copies_all_rows = (100, 3000)
+    gate = next(g for g in QualityGates().check(r) if g.name == "max_exact_copy_rate")
+    assert gate.status == "failed" and "100 of 3,000 published rows" in gate.reason
