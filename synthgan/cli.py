@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from synthgan.errors import SynthganError
@@ -57,6 +58,7 @@ def fit(
     seed: Optional[int] = typer.Option(None, help="random seed"),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps"),
     quiet: bool = typer.Option(False, help="no progress bar"),
+    force: bool = typer.Option(False, "--force", help="replace OUT if it exists and is not empty"),
     nproc_per_node: int = typer.Option(1, "--nproc-per-node", min=1,
                                        help="train data-parallel in N processes (torchrun; DDP, one GPU each "
                                             "when there are GPUs, gloo on the CPU)"),
@@ -75,6 +77,8 @@ def fit(
         return
     if out is None:
         raise typer.BadParameter("--out: a model folder is needed when fitting a data file")
+    from synthgan.synthesizers.persistence import check_output
+    out = check_output(out, force)                         # before any work: refuse early
     from synthgan import TabularGAN, read_table
     t = read_table(data, discrete_columns=_split(discrete))
     with distributed.process_group():
@@ -133,19 +137,32 @@ def _relaunch_under_torchrun(nproc: int) -> None:
 def sample(
     model: Path = typer.Argument(..., help="model folder written by `synthgan fit`"),
     n: int = typer.Option(..., "--rows", "-n", help="rows to generate"),
-    out: Path = typer.Option(..., "--out", "-o", help="Parquet file to write"),
+    out: Path = typer.Option(..., "--out", "-o", help="file to write: .parquet or .csv"),
     condition: Optional[list[str]] = typer.Option(None, "--condition", "-c", help="COLUMN=VALUE, repeatable"),
     seed: Optional[int] = typer.Option(None, help="random seed"),
+    force: bool = typer.Option(False, "--force", help="replace OUT if it exists"),
 ) -> None:
-    """Generate N rows from MODEL (optionally all with the given conditions) into a Parquet file."""
+    """Generate N rows from MODEL (optionally all with the given conditions) into a Parquet or CSV
+    file, streamed in batches (memory does not grow with N)."""
     from synthgan import TabularGAN
-    from synthgan.publish import write_parquet_atomic
+    from synthgan.errors import OutputError
+    from synthgan.publish.parquet import arrow_schema, write_csv_stream, write_parquet_stream
+    from synthgan.synthesizers.persistence import check_output
+    out = check_output(out, force, folder=False)
+    fmt = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}.get(out.suffix.lower())
+    if fmt is None:
+        raise OutputError(f"{out}: unknown output format {out.suffix or '(no extension)'!r}; name a .parquet or .csv file")
+    if n < 0:
+        raise typer.BadParameter(f"--rows: expected a non-negative number, got {n}")
     gan = TabularGAN.load(model)
     conditions = _parse_conditions(condition)
     conditions = {k: gan.typed_value(k, v) for k, v in conditions.items()}
-    df = gan.sample(n, conditions=conditions or None, random_state=seed)
-    write_parquet_atomic(df, out)
-    console.print(f"{len(df)} rows written to [bold]{out}[/]")
+    batches = gan.sample_batches(n, conditions=conditions or None, random_state=seed)
+    if fmt == "csv":
+        rows = write_csv_stream(batches, out)
+    else:
+        rows, _ = write_parquet_stream(batches, out, lambda df: arrow_schema(df, gan.schema_))
+    console.print(f"{rows} rows written to [bold]{escape(str(out))}[/]")
 
 
 @app.command()
@@ -159,11 +176,13 @@ def evaluate(
     gates: Optional[Path] = typer.Option(None, help="JSON or YAML file of quality-gate thresholds"),
     seed: int = typer.Option(0, help="random seed of subsamples and models"),
     strict: bool = typer.Option(False, help="exit with status 1 when a quality gate fails"),
+    force: bool = typer.Option(False, "--force", help="replace OUT if it exists and is not empty"),
 ) -> None:
     """Score SYNTHETIC against TRAIN and HOLDOUT: fidelity, detection, utility, privacy, gates."""
     from synthgan.evaluate import QualityGates, evaluate_tabular
     from synthgan.ingest import read_table
-    from synthgan.synthesizers.persistence import AtomicFolder
+    from synthgan.synthesizers.persistence import AtomicFolder, check_output
+    out = check_output(out, force)
     thresholds = QualityGates.from_dict(_read_mapping(gates)) if gates else QualityGates()
     real = read_table(train, discrete_columns=_split(discrete))
     result = evaluate_tabular(real.data, read_table(holdout).data, read_table(synthetic).data, target=target,
@@ -192,15 +211,18 @@ def contract_draft(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="file to write [data_contracts/NAME.json]"),
     tolerance: float = typer.Option(0.25, help="mean within TOL standard deviations, deviation within 1 +/- TOL"),
     pii: Optional[list[str]] = typer.Option(None, "--pii", help="COLUMN=drop|fake: personal data, repeatable"),
+    force: bool = typer.Option(False, "--force", help="replace the contract file if it exists (a reviewed one too)"),
 ) -> None:
     """Profile real DATA into a contract for people to review."""
     from synthgan.contracts import draft_suite, save_suite
     from synthgan.ingest import read_table
+    from synthgan.synthesizers.persistence import check_output
     if "/" in name or "\\" in name or ".." in name:
         raise typer.BadParameter(f"--name {name!r}: no path separators or '..'")
+    target = check_output(out or Path("data_contracts") / f"{name}.json", force, folder=False)
     t = read_table(data)
     suite = draft_suite(t.data, name, schema=t.schema, tolerance=tolerance, pii=_parse_conditions(pii))
-    path = save_suite(suite, out or Path("data_contracts") / f"{name}.json")
+    path = save_suite(suite, target)
     counts: dict[str, int] = {}
     for e in suite.expectations:
         counts[e.expectation_type] = counts.get(e.expectation_type, 0) + 1
@@ -216,15 +238,18 @@ def validate(
     data: Path = typer.Argument(..., help="CSV/Parquet file or folder to check"),
     contract: Path = typer.Option(..., "--contract", "-c", help="contract file (GX suite JSON)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the full result as JSON here"),
+    force: bool = typer.Option(False, "--force", help="replace OUT if it exists"),
 ) -> None:
     """Validate DATA against a contract; exit 1 when any expectation fails."""
     from synthgan.contracts import load_suite, validate_frame
     from synthgan.ingest import read_table
+    from synthgan.synthesizers.persistence import check_output, write_text_atomic
+    if out:
+        out = check_output(out, force, folder=False)
     suite = load_suite(contract)
     result = validate_frame(read_table(data).data, suite)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result.to_dict(), indent=2, default=str))
+        write_text_atomic(out, json.dumps(result.to_dict(), indent=2, default=str))
     st = result.statistics
     if result.success:
         console.print(f"[green]passed[/]: {st['evaluated_expectations']} expectations of {suite.name!r} hold")
@@ -332,11 +357,14 @@ def demo(
     rows: int = typer.Option(10000, help="synthetic rows to write"),
     seed: int = typer.Option(0, help="random seed"),
     contract: Optional[Path] = typer.Option(None, help="contract to validate the sample against "
-                                            "[data_contracts/<DATA name>.json when it exists]"),
+                                            "(default: data_contracts/<DATA name>.json when it exists)"),
+    force: bool = typer.Option(False, "--force", help="replace OUT if it exists and is not empty"),
 ) -> None:
     """Fit a TabularGAN on DATA, write a Parquet sample, a conditional sample, contract result,
     evaluation report and a summary."""
     from synthgan.demo import run_demo
+    from synthgan.synthesizers.persistence import check_output
+    out = check_output(out, force)
     if contract is None and (Path("data_contracts") / f"{data.stem}.json").exists():
         contract = Path("data_contracts") / f"{data.stem}.json"
     summary = run_demo(data, out, epochs=epochs, rows=rows, seed=seed, console=console, contract=contract)
@@ -348,7 +376,7 @@ def main() -> None:
     try:
         app()
     except SynthganError as e:
-        err_console.print(f"[bold red]error:[/] {e}")
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)     # one line, markup-safe
         sys.exit(2)
 
 

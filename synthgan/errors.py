@@ -34,5 +34,9 @@ class ModelFileError(SynthganError, OSError):
     """A saved model folder is missing a file or holds an inconsistent one."""
 
 
+class OutputError(SynthganError, OSError):
+    """An output path would replace something the user has (or is unusable), and --force was not given."""
+
+
 class ContractError(SynthganError, ValueError):
     """A data contract (Great Expectations suite) is malformed or cannot be applied."""

@@ -85,6 +85,16 @@ def _encoded(metadata: dict[str, str]) -> dict[bytes, bytes]:
     return {k.encode(): v.encode() for k, v in metadata.items()}
 
 
+def write_csv_stream(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
+    """Write consecutive frames as one CSV file (header once), atomically; returns the row count."""
+    path, rows = Path(path), 0
+    with _atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        for df in frames:
+            df.to_csv(fh, index=False, header=rows == 0)
+            rows += len(df)
+    return rows
+
+
 def write_parquet_stream(frames: Iterable[pd.DataFrame], path: str | Path, schema_of: Callable[[pd.DataFrame], pa.Schema],
                          metadata: dict[str, str] | None = None) -> tuple[int, str]:
     """Write consecutive frames as row groups of one Parquet file (under a temporary name, then

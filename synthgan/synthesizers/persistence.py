@@ -137,6 +137,32 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
+def check_output(path: str | os.PathLike, force: bool = False, folder: bool = True) -> Path:
+    """The absolute output path, after refusing to replace what the user has.
+
+    A folder output may be new or an empty folder; a file output may be new. Anything else needs
+    ``force`` (then the writer replaces it atomically). Never allowed, even with ``force``: a file
+    where a folder is wanted (or the reverse), and the current folder, one above it, the home
+    folder or the root, which replacing would destroy.
+    """
+    from synthgan.errors import OutputError
+    path = Path(path).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    if path == cwd or path in cwd.parents or path == Path.home().resolve() or path == Path(path.anchor):
+        raise OutputError(f"{path}: refusing to write over the current folder, a folder above it, the home "
+                          "folder or the root; name a new folder")
+    if not path.exists():
+        return path
+    if folder and not path.is_dir():
+        raise OutputError(f"{path}: is a file; expected a folder to write into")
+    if not folder and path.is_dir():
+        raise OutputError(f"{path}: is a folder; expected a file name (e.g. {path / 'out.parquet'})")
+    if force or (folder and not any(path.iterdir())):
+        return path
+    what = "folder exists and is not empty" if folder else "file exists"
+    raise OutputError(f"{path}: {what}; pass --force to replace it")
+
+
 class malformed_model:
     """Context manager: any error while reading a verified model folder becomes a ModelFileError
     naming the folder (a tampered file whose digest was rewritten too, or a bug in an old format)."""
@@ -162,7 +188,7 @@ class AtomicFolder:
     """Write a folder under a temporary name beside ``target``; rename on success, delete on error."""
 
     def __init__(self, target: str | os.PathLike, overwrite: bool = True) -> None:
-        self.target = Path(target)
+        self.target = Path(target).absolute()          # "." has no name to put a temporary one beside
         self.overwrite = overwrite
 
     def __enter__(self) -> Path:
@@ -180,6 +206,9 @@ class AtomicFolder:
             old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
             self.target.rename(old)
             self.tmp.rename(self.target)
-            shutil.rmtree(old, ignore_errors=True)
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
         else:
             self.tmp.rename(self.target)
