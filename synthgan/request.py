@@ -65,6 +65,13 @@ class ModelSpec(_Strict):
         return out
 
 
+# Request row ceiling, and the rates the refusal quotes (Adult's 15 columns: 299 MB of Parquet for
+# 20 million rows; ~44,000 rows a second a worker in bench/scaleout_generation.py).
+MAX_ROWS = 100_000_000
+BYTES_PER_ROW = 15
+ROWS_PER_SECOND = 44_000
+
+
 class GenerateSpec(_Strict):
     """``rows`` drawn freely, plus ``per_condition[column][value]`` rows with that exact value."""
 
@@ -81,9 +88,21 @@ class GenerateSpec(_Strict):
                     raise ValueError(f"per_condition.{col}.{value}: row count must be >= 0, got {n}")
         return v
 
+    max_rows: int = Field(MAX_ROWS, ge=1)       # the ceiling on rows + per_condition rows; raise it on purpose
+
     @property
     def total(self) -> int:
         return self.rows + sum(n for counts in self.per_condition.values() for n in counts.values())
+
+    @model_validator(mode="after")
+    def _ceiling(self) -> "GenerateSpec":
+        if self.total > self.max_rows:
+            gb, hours = self.total * BYTES_PER_ROW / 1e9, self.total / ROWS_PER_SECOND / 3600
+            raise ValueError(f"rows: {self.total:,} rows asked for, above the ceiling generate.max_rows = "
+                             f"{self.max_rows:,}; that would be about {gb:,.1f} GB of Parquet and {hours:,.1f} hours "
+                             f"on one core (at ~{BYTES_PER_ROW} bytes and {ROWS_PER_SECOND:,} rows a second, as "
+                             "measured on Adult); raise generate.max_rows if you mean it")
+        return self
 
 
 class SeriesSpec(_Strict):

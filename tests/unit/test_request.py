@@ -33,6 +33,10 @@ def test_the_repository_demo_request_loads():
     ({"generate": {"rows": -5}}, "generate.rows: Input should be greater than or equal to 0"),
     ({"generate": {"per_condition": {"b": {"x": -1}}}}, "per_condition.b.x: row count must be >= 0"),
     ({"modality": "audio"}, "modality: Input should be 'tabular', 'timeseries' or 'image'"),
+    ({"generate": {"rows": 1e23}}, "generate.rows: "),
+    ({"generate": {"rows": 10**12}}, r"generate: .*rows: 1,000,000,000,000 rows asked for, above the "
+                                     r"ceiling generate.max_rows = 100,000,000; that would be about 15,000.0 GB of Parquet"),
+    ({"generate": {"rows": 60_000_000, "per_condition": {"b": {"x": 50_000_000}}}}, "110,000,000 rows asked for"),
     ({"name": "../etc"}, "name: '../etc' must not contain a path separator"),
     ({"name": "a/b"}, "name: 'a/b' must not contain a path separator"),
     ({"source": {"path": "missing.csv"}}, "source.path: .*missing.csv not found"),
@@ -57,3 +61,8 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="expected a mapping of fields"):
         load_request(bad)
+
+
+def test_the_row_ceiling_can_be_raised_on_purpose(tmp_path):
+    req = load_request(write(tmp_path, generate={"rows": 200_000_000, "max_rows": 300_000_000}))
+    assert req.generate.total == 200_000_000
