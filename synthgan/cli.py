@@ -374,6 +374,8 @@ def demo(
 def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
+        from synthgan.threads import configure_threads
+        configure_threads()                     # every pool of this process from SYNTHGAN_THREADS
         app()
     except SynthganError as e:
         err_console.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)     # one line, markup-safe
