@@ -27,8 +27,35 @@ def server_command(port: int) -> list[str]:
     return [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
 
 
+def embedded_command(port: int) -> list[str]:
+    """The API server alone, in one process (no UI build, no child of its own), so that it can be
+    tied to the life of the process that starts it."""
+    return [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGKILL when the parent dies, even by SIGKILL
+    (Linux prctl PR_SET_PDEATHSIG); elsewhere nothing."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 @contextmanager
-def prefect_server(home: Path, port: int | None = None, timeout: float = 120.0) -> Iterator[str]:
+def embedded_server(home: Path, timeout: float = 120.0) -> Iterator[str]:
+    """Prefect's API server for one `synthgan run`, in place of Prefect's own ephemeral one: its
+    database under ``home`` (the PREFECT_HOME `synthgan serve` uses too), stopped when the run ends,
+    and killed by the kernel if the run is killed (SIGKILL included)."""
+    with prefect_server(home, timeout=timeout, command=embedded_command, tie_to_parent=True, grace=5.0) as url:
+        yield url
+
+
+@contextmanager
+def prefect_server(home: Path, port: int | None = None, timeout: float = 120.0, command=server_command,
+                   tie_to_parent: bool = False, grace: float = 20.0) -> Iterator[str]:
     """Start ``prefect server start`` (analytics off, its database under ``home``), wait until it
     answers, yield its API URL (``http://127.0.0.1:PORT/api``), stop it on exit."""
     port = port or free_port()
@@ -36,8 +63,8 @@ def prefect_server(home: Path, port: int | None = None, timeout: float = 120.0) 
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     log = (home / "server.log").open("w")
-    proc = subprocess.Popen(server_command(port), env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(command(port), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_die_with_parent if tie_to_parent else None)
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + timeout
@@ -55,13 +82,14 @@ def prefect_server(home: Path, port: int | None = None, timeout: float = 120.0) 
             time.sleep(0.5)
         yield url
     finally:
-        _stop_group(proc)
+        _stop_group(proc, grace)
         log.close()
 
 
-def _stop_group(proc: subprocess.Popen) -> None:
-    """Stop the server and whatever it started (it runs uvicorn as a child): its whole session."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+def _stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """Stop the server and whatever it started (it runs uvicorn as a child): its whole session;
+    SIGKILL when it has not stopped within ``grace`` seconds (open websockets hold uvicorn up)."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
@@ -104,9 +132,15 @@ def _drain_prefect_workers() -> None:
 def use_server(url: str) -> Iterator[None]:
     """Point this process (Prefect settings and event senders) and the processes it starts
     (environment) at ``url``."""
+    import prefect.context
     from prefect.settings import PREFECT_API_URL, temporary_settings
     old = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = url
+    # Threads that do not inherit this context (task-runner threads, Prefect's own workers) read the
+    # process-global settings, made from the environment when prefect was imported: renew them, or
+    # those threads start an ephemeral server of their own (which then outlives the run).
+    refresh = getattr(prefect.context, "refresh_global_settings_context", lambda: None)
+    refresh()
     _drain_prefect_workers()
     try:
         with temporary_settings(updates={PREFECT_API_URL: url}):
@@ -117,3 +151,4 @@ def use_server(url: str) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = old
+        refresh()

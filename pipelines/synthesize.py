@@ -12,7 +12,6 @@ JSON (no pickle).
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -138,7 +137,12 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
         req = req.model_copy(update={"output": Path(output).resolve()})
     run_id = new_run_id()
     home = Path(req.output) / req.name
-    work = home / ".work" / run_id
+    from prefect import get_run_logger
+
+    from synthgan.housekeeping import make_work, remove_work, sweep
+    for line in sweep(home):                 # what crashed runs of this request left behind
+        get_run_logger().warning(line)
+    work = make_work(home, run_id)
     try:
         paths = dict(ingest_task(req, str(work)))
         paths["real_rows"] = paths.pop("rows")
@@ -170,9 +174,7 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
         _artifacts(req, result, evaluation, contract)
         return result
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if work.parent.exists() and not any(work.parent.iterdir()):
-            work.parent.rmdir()
+        remove_work(work)
 
 
 def run_request(request_path: str | Path, output: str | Path | None = None,

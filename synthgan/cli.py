@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -285,6 +286,30 @@ def _read_mapping(path: Path) -> dict:
     return data
 
 
+@contextmanager
+def _prefect_api(local: bool):
+    """Where this run's flows report: PREFECT_API_URL when set; else, for in-process runs, a Prefect
+    API server of this run's own (database under PREFECT_HOME) that stops with it and is killed
+    with it, even by SIGKILL (Prefect's ephemeral server outlived a killed run by minutes)."""
+    from prefect.settings import PREFECT_API_URL
+    if PREFECT_API_URL.value() or not local:           # a server named by the environment, a profile or a test
+        yield
+        return
+    from pipelines.server import embedded_server, use_server
+    with embedded_server(Path(os.environ["PREFECT_HOME"])) as url, use_server(url):
+        yield
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: the flow unwinds (work folders removed, nothing
+    published, the server stopped) instead of the process vanishing mid-write."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _prefect_env(output: Path) -> None:
     """Prefect's embedded server keeps its database under the output folder unless told otherwise."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -319,7 +344,17 @@ def run(
         except ValueError as e:
             raise typer.BadParameter(f"--executor/--dask-address/--workers: {e}") from None
     from pipelines.synthesize import run_requests
-    results = run_requests([str(r) for r in requests], str(output) if output else None, spec)
+    _interrupt_on_sigterm()
+    local = spec.kind == "local" if spec is not None else all(r.executor.kind == "local" for r in reqs)
+    try:
+        with _prefect_api(local):
+            results = run_requests([str(r) for r in requests], str(output) if output else None, spec)
+    except KeyboardInterrupt:
+        # The flow has unwound (work folders removed, nothing published) and the server stopped.
+        err_console.print("[bold red]interrupted:[/] stopped; nothing was published by this run", soft_wrap=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)                           # do not wait for worker threads still sampling
     rejected = False
     for req, result in zip(reqs, results):
         if result["status"] == "published":

@@ -55,7 +55,13 @@ def fake_like(real: pd.Series, n: int, rng: np.random.Generator) -> pd.Series:
     out = np.array([_scramble(t, rng) for t in templates], dtype=object)
     for _ in range(MAX_TRIES):
         seen: set = set()
-        bad = np.array([(v in taken) or (unique and (v in seen or seen.add(v))) for v in out])
+
+        def collides(v: str) -> bool:
+            hit = v in taken or (unique and v in seen)
+            seen.add(v)
+            return hit
+        # a boolean mask, always (a list mixing True and None once made an object array here)
+        bad = np.fromiter((collides(v) for v in out), dtype=bool, count=len(out))
         if not bad.any():
             break
         out[bad] = [_scramble(t, rng) for t in templates[bad]]

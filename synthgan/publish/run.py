@@ -12,7 +12,6 @@ any error on the way deletes it and leaves LATEST as it was.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 from synthgan.errors import SynthganError
 from synthgan.publish.parquet import arrow_schema, content_hash, write_parquet_atomic
 from synthgan.schema import Schema
-from synthgan.synthesizers.persistence import AtomicFolder, write_json, write_text_atomic
+from synthgan.synthesizers.persistence import AtomicFolder, file_sha256, write_json, write_text_atomic
 
 PART_ROWS = 100_000
 LATEST = "LATEST"
@@ -34,14 +33,6 @@ REJECTED = "_rejected"
 
 class PublishError(SynthganError, OSError):
     """A run cannot be published (for example, its folder exists already)."""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def publish_run(root: Path, name: str, run_id: str, data: pd.DataFrame, schema: Schema, manifest: dict,
@@ -97,7 +88,7 @@ def _publish(root: Path, name: str, run_id: str, fill: Callable[[Path], dict], m
     final = Path(root) / name / run_id
     if final.exists():
         raise PublishError(f"{final}: a run with this id is already published")
-    with AtomicFolder(final, overwrite=False) as tmp:
+    with AtomicFolder(final, overwrite=False, shared=True) as tmp:
         (tmp / "data").mkdir()
         facts = fill(tmp / "data")
         if report is not None:
@@ -113,7 +104,7 @@ def _publish(root: Path, name: str, run_id: str, fill: Callable[[Path], dict], m
 def reject_run(root: Path, name: str, run_id: str, reasons: dict, report: Path | None = None) -> Path:
     """Record why a run was not published: ``<root>/<name>/_rejected/<run_id>/``."""
     target = Path(root) / name / REJECTED / run_id
-    with AtomicFolder(target) as tmp:
+    with AtomicFolder(target, shared=True) as tmp:
         if report is not None and Path(report).exists():
             shutil.copyfile(report, tmp / "report.html")
         write_json(tmp / "reasons.json", reasons)

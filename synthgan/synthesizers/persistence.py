@@ -126,10 +126,13 @@ def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` under a temporary name beside ``path``, then rename over it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)                    # an ordinary file, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -184,24 +187,47 @@ class malformed_model:
         return False
 
 
-class AtomicFolder:
-    """Write a folder under a temporary name beside ``target``; rename on success, delete on error."""
+def temp_prefix(name: str) -> str:
+    """Prefix of the temporary files and folders this process writes beside ``name``: it carries
+    the process id, so a later run can tell a crashed writer's leftovers (see synthgan.housekeeping)."""
+    return f".{name}.tmp-{os.getpid()}-"
 
-    def __init__(self, target: str | os.PathLike, overwrite: bool = True) -> None:
+
+def umask_modes(folder: Path) -> None:
+    """Give ``folder`` and everything in it the modes of ordinary new files and folders (0666/0777
+    less the umask): temporary files are created private (0600/0700) and would stay so."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in [folder, *folder.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
+
+
+class AtomicFolder:
+    """Write a folder under a temporary name beside ``target``; rename on success, delete on error.
+
+    ``shared``: give the result ordinary (umask) permissions, as for published data; otherwise it
+    stays private to its owner (0700), as a temporary folder is created.
+    """
+
+    def __init__(self, target: str | os.PathLike, overwrite: bool = True, shared: bool = False) -> None:
         self.target = Path(target).absolute()          # "." has no name to put a temporary one beside
         self.overwrite = overwrite
+        self.shared = shared
 
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         if self.target.exists() and not self.overwrite:
             raise FileExistsError(f"{self.target}: already exists")
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
+        self.tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(self.target.name), dir=self.target.parent))
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
+        if self.shared:
+            umask_modes(self.tmp)
         if self.target.exists():
             old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
             self.target.rename(old)

@@ -149,3 +149,14 @@ def test_format_regex_describes_the_shape():
     assert format_regex(pd.Series(["123-45-6789", "987-65-4321"])) == r"^(?:\d{3}\-\d{2}\-\d{4})$"
     assert format_regex(pd.Series([f"v{i}" for i in range(100)] + [f"X{i}" for i in range(10)], dtype=object)) \
         == r"^(?:[A-Z]\d|[a-z]\d|[a-z]\d{2})$"
+
+
+def test_fakes_of_a_unique_column_with_few_possible_values_are_redrawn_not_crashed():
+    """Three-digit codes, 400 of the 900 taken by real rows: many first draws collide and are redrawn."""
+    import numpy as np
+    import pandas as pd
+
+    from synthgan.contracts.pii import fake_like
+    real = pd.Series([str(v) for v in range(100, 500)], name="code")
+    fakes = fake_like(real, 50, np.random.default_rng(0))
+    assert fakes.is_unique and not set(fakes) & set(real) and fakes.str.fullmatch(r"[1-9]\d\d").all()
