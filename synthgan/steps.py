@@ -89,7 +89,9 @@ def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
     sch = Schema(tuple(c for c in sch.columns if c.name in df.columns))
     from synthgan.train import distributed
     gan = TabularGAN(**req.model.resolved(), random_state=req.seed, verbose=distributed.is_main())
-    gan.fit(df, schema=sch)
+    # A run killed while fitting left its training state here; the next run with the same model key
+    # resumes from it (and ends with the same weights).
+    gan.fit(df, schema=sch, checkpoint=model_dir.with_name(model_dir.name + ".checkpoint"))
     if distributed.is_main():                      # under torchrun, rank 0 alone writes the model
         gan.save(model_dir)
     distributed.barrier()

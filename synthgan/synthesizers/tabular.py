@@ -66,13 +66,14 @@ class TabularGANConfig:
     derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
     max_condition_rows: int = 50_000
+    checkpoint_every: int = 10
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
 
     def validate(self) -> None:
         check_common(self, ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
-                            "gmm_samples"), positive=("lr_g", "lr_d", "tau"),
+                            "gmm_samples", "checkpoint_every"), positive=("lr_g", "lr_d", "tau"),
                      unit=("dropout", "ema_decay", "joint_condition_prob"), non_negative=("gp_weight",))
         for name in ("min_steps", "max_condition_rows"):
             v = getattr(self, name)
@@ -121,7 +122,7 @@ class TabularGAN:
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, discrete_columns: Iterable[str] | None = None,
-            schema: Schema | None = None) -> "TabularGAN":
+            schema: Schema | None = None, checkpoint: str | Path | None = None) -> "TabularGAN":
         """Learn the joint distribution of ``data``.
 
         Parameters
@@ -132,6 +133,10 @@ class TabularGAN:
             Columns to treat as categorical; inferred from dtypes and values when not given.
         schema : Schema, optional
             A full schema (e.g. from :func:`synthgan.ingest.read_table`); overrides inference.
+        checkpoint : path, optional
+            A folder for the training state, saved every ``checkpoint_every`` epochs; a fit of the
+            same data and settings that finds one there resumes from it (and ends as an
+            uninterrupted fit would). It is removed when the fit completes.
 
         Returns
         -------
@@ -161,7 +166,8 @@ class TabularGAN:
         self.batch_size_, self.pac_ = batch, pac
         self._build_networks(_torch_gen(s_init, torch.device("cpu")))
         s_train = distributed.rank_seed(s_train)            # under torchrun: each rank its own batches
-        self._train(encoded, np.random.default_rng(s_train), _torch_gen(s_train, device))
+        self._train(encoded, np.random.default_rng(s_train), _torch_gen(s_train, device),
+                    Path(checkpoint) if checkpoint is not None else None)
         self._sample_seq_ = s_sample
         self.fingerprint_ = io.fingerprint_frame(data)
         self.n_rows_ = len(data)
@@ -217,7 +223,8 @@ class TabularGAN:
             lambda: TabularCritic(layout.dim + layout.cond_dim, self.pac_, cfg.discriminator_dim, cfg.dropout),
             init_gen, self.device_)
 
-    def _train(self, encoded: Encoded, np_rng: np.random.Generator, torch_rng: torch.Generator) -> None:
+    def _train(self, encoded: Encoded, np_rng: np.random.Generator, torch_rng: torch.Generator,
+               checkpoint: Path | None = None) -> None:
         cfg, layout = self.config, self.transformer_.layout_
         self._ops = SpanOps(layout, self.device_)
         problem = TabularProblem(encoded, layout.cond_spans, self._ops, self.sampler_, self.batch_size_,
@@ -229,14 +236,18 @@ class TabularGAN:
         tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch,
                          lr_g=cfg.lr_g, lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight,
                          gp_fraction=cfg.gp_fraction,
-                         pac=self.pac_, ema_decay=cfg.ema_decay, verbose=cfg.verbose)
+                         pac=self.pac_, ema_decay=cfg.ema_decay, verbose=cfg.verbose,
+                         checkpoint_every=cfg.checkpoint_every)
         trainer = AdversarialTrainer(self.generator_, self._critic, problem, tc, self.device_, torch_rng)
         t0 = time.perf_counter()
-        self.history_ = trainer.fit()
+        self.history_ = trainer.fit(checkpoint=checkpoint)
         recalibrate_batchnorm(trainer.ema, problem.calibration_inputs(20))
         self.train_seconds_ = time.perf_counter() - t0
         self.generator_ = trainer.ema
         self._critic.set_generator(None)
+        if checkpoint is not None and distributed.is_main():
+            import shutil
+            shutil.rmtree(checkpoint, ignore_errors=True)       # the model is what remains
 
     # --------------------------------------------------------------- sample
     def sample(self, n: int, conditions: Mapping[str, Any] | None = None,

@@ -40,6 +40,7 @@ class TrainConfig:
     ema_decay: float = 0.995
     loss: str = "wgan-gp"          # or "hinge" (no gradient penalty; for spectrally normalised critics)
     verbose: bool = False
+    checkpoint_every: int = 10     # epochs between checkpoints, when fit is given a checkpoint folder
 
 
 @dataclass
@@ -156,22 +157,32 @@ class AdversarialTrainer:
         for b_ema, b in zip(self.ema.buffers(), self.g.buffers()):
             b_ema.copy_(b)
 
-    def fit(self, log_path: Path | None = None) -> list[dict]:
-        """Train for ``config.epochs``; returns (and appends to ``log_path``) one record per epoch."""
+    def fit(self, log_path: Path | None = None, checkpoint: Path | None = None) -> list[dict]:
+        """Train for ``config.epochs``; returns (and appends to ``log_path``) one record per epoch.
+
+        With ``checkpoint`` (a folder), the whole training state is saved there every
+        ``config.checkpoint_every`` epochs, and a fit that finds one there resumes from it: the
+        same seed then ends with the same weights as an uninterrupted fit.
+        """
+        from synthgan.train import checkpoint as ckpt
         self.g.train()
         self.d.train()
+        start = ckpt.load(self, checkpoint) if checkpoint is not None and (checkpoint / "state.json").exists() else 0
         log = log_path.open("a") if log_path is not None else None
         progress = _progress(self.cfg.verbose)
         try:
             with progress:
-                task = progress.add_task("training", total=self.cfg.epochs, losses="")
-                for epoch in range(self.cfg.epochs):
+                task = progress.add_task("training", total=self.cfg.epochs, completed=start, losses="")
+                for epoch in range(start, self.cfg.epochs):
                     rec = self._epoch(epoch)
                     self.history.append(rec)
                     if log is not None:
                         log.write(json.dumps(rec) + "\n")
                     progress.update(task, advance=1, losses=(
                         f"D {rec['loss_d']:+.3f}  G {rec['loss_g']:+.3f}  cond {rec['loss_cond']:.3f}"))
+                    done = epoch + 1
+                    if checkpoint is not None and done < self.cfg.epochs and done % self.cfg.checkpoint_every == 0:
+                        ckpt.save(self, checkpoint, done)
         finally:
             if log is not None:
                 log.close()

@@ -125,6 +125,31 @@ def test_a_damaged_cached_model_is_refitted_not_fatal(tmp_path):
     assert len(weights.read_bytes()) > 100
 
 
+def test_a_run_killed_while_fitting_resumes_from_the_checkpoint(tmp_path, monkeypatch):
+    from synthgan.train.loop import AdversarialTrainer
+    path = write_request(tmp_path, model={"preset": "fast", "epochs": 4,
+                                          "hyperparameters": {"min_steps": 0, "checkpoint_every": 1}})
+    real_epoch = AdversarialTrainer._epoch
+    seen, killed = [], []
+
+    def dies_in_epoch_3(self, epoch):
+        seen.append(epoch)
+        if epoch == 2 and not killed:
+            killed.append(epoch)
+            raise RuntimeError("killed")              # the first fit dies in its third epoch
+        return real_epoch(self, epoch)
+
+    monkeypatch.setattr(AdversarialTrainer, "_epoch", dies_in_epoch_3)
+    with pytest.raises(RuntimeError, match="killed"):
+        synthesize(str(path))
+    (ckpt,) = (tmp_path / "out" / "tiny" / "_models").glob("*.checkpoint")
+    seen.clear()
+    result = synthesize(str(path))
+    assert result["status"] == "published"
+    assert seen == [2, 3]                             # epochs 1-2 came from the checkpoint
+    assert not ckpt.exists()
+
+
 def test_scheduled_requests_become_deployments(tmp_path):
     write_request(tmp_path, name="nightly", schedule="0 2 * * *")
     write_request(tmp_path, name="weekly", schedule="30 4 * * 1")
