@@ -217,7 +217,8 @@ def run_requests(paths: list[str | Path], output: str | Path | None = None,
 
 def _artifacts(req: SynthesisRequest, result: dict, evaluation: dict, contract: dict | None) -> None:
     s = evaluation["scores"]
-    key = "".join(ch if ch.isalnum() else "-" for ch in req.name.lower()).strip("-") or "request"
+    # Prefect artifact keys: lowercase ASCII letters, digits and dashes
+    key = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in req.name.lower()).strip("-") or "request"
     create_table_artifact(evaluation["headline"], key=f"{key}-scores", description=f"synthgan scores of {req.name}")
     gates = "\n".join(f"- **{g['status']}** {g['reason']}" for g in s["gates"])
     contract_line = ("no contract" if contract is None else "; ".join(

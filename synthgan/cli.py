@@ -22,11 +22,12 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _parse_conditions(items: list[str] | None) -> dict[str, str]:
+def _parse_conditions(items: list[str] | None, option: str = "--condition", what: str = "COLUMN=VALUE"
+                      ) -> dict[str, str]:
     out = {}
     for item in items or []:
         if "=" not in item:
-            raise typer.BadParameter(f"--condition {item!r}: expected COLUMN=VALUE")
+            raise typer.BadParameter(f"{option} {item!r}: expected {what}")
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -196,6 +197,8 @@ def evaluate(
         measured = "-" if g.measured is None else f"{g.measured:.3f}"
         table.add_row(g.name, f"[{colour}]{g.status}[/]", measured, f"{g.threshold:.3f}")
     console.print(table)
+    for w in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
     console.print(f"scores: [bold]{out / 'scores.json'}[/]  report: [bold]{out / 'report.html'}[/]")
     if strict and not result.passed:
         raise typer.Exit(1)
@@ -218,11 +221,14 @@ def contract_draft(
     from synthgan.contracts import draft_suite, save_suite
     from synthgan.ingest import read_table
     from synthgan.synthesizers.persistence import check_output
-    if "/" in name or "\\" in name or ".." in name:
-        raise typer.BadParameter(f"--name {name!r}: no path separators or '..'")
+    from synthgan.request import check_name
+    try:
+        check_name(name)
+    except ValueError as e:
+        raise typer.BadParameter(f"--name {e}") from None
     target = check_output(out or Path("data_contracts") / f"{name}.json", force, folder=False)
     t = read_table(data)
-    suite = draft_suite(t.data, name, schema=t.schema, tolerance=tolerance, pii=_parse_conditions(pii))
+    suite = draft_suite(t.data, name, schema=t.schema, tolerance=tolerance, pii=_parse_conditions(pii, "--pii", "COLUMN=drop|fake"))
     path = save_suite(suite, target)
     counts: dict[str, int] = {}
     for e in suite.expectations:
@@ -411,10 +417,33 @@ def main() -> None:
     try:
         from synthgan.threads import configure_threads
         configure_threads()                     # every pool of this process from SYNTHGAN_THREADS
-        app()
+        code = app(standalone_mode=False)       # we print errors ourselves: one line each
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Abort:                        # Ctrl-C outside a run
+        err_console.print("[bold red]interrupted[/]", soft_wrap=True)
+        sys.exit(130)
+    except typer.TyperException as e:          # typer's click: bad or missing options and arguments
+        if type(e).__name__ == "NoArgsIsHelpError" and getattr(e, "ctx", None) is not None:
+            console.print(e.ctx.get_help())
+            sys.exit(0)
+        ctx = getattr(e, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        err_console.print(f"[bold red]error:[/] {escape(where + _one_line(message))}", soft_wrap=True)
+        sys.exit(getattr(e, "exit_code", 2) or 2)
     except SynthganError as e:
-        err_console.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)     # one line, markup-safe
+        err_console.print(f"[bold red]error:[/] {escape(_one_line(e))}", soft_wrap=True)   # one line, markup-safe
         sys.exit(2)
+    except Exception as e:                     # a bug or an unforeseen input: still one line, unless debugging
+        if os.environ.get("SYNTHGAN_DEBUG"):
+            raise
+        err_console.print(f"[bold red]error:[/] unexpected {type(e).__name__}: {escape(_one_line(e))} "
+                          "(set SYNTHGAN_DEBUG=1 to see the traceback)", soft_wrap=True)
+        sys.exit(2)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
 
 
 if __name__ == "__main__":

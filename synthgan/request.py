@@ -137,6 +137,17 @@ class ExecutorSpec(_Strict):
         return self
 
 
+def check_name(v: str) -> str:
+    """A request or contract name: it names folders, files, Prefect deployments and artifact keys.
+    Letters, digits, '-', '_' and '.' (ASCII), not starting with '.' and without '..'."""
+    if "/" in v or "\\" in v or ".." in v or v.startswith("."):
+        raise ValueError(f"{v!r} must not contain a path separator or '..' or start with '.'")
+    bad = sorted({ch for ch in v if not (ch.isascii() and (ch.isalnum() or ch in "-_."))})
+    if bad or not v:
+        raise ValueError(f"{v!r}: use ASCII letters, digits, '-', '_' and '.' only (found {bad or 'nothing'})")
+    return v
+
+
 class SynthesisRequest(_Strict):
     name: str = Field(min_length=1, max_length=100)
     modality: Literal["tabular", "timeseries", "image"]
@@ -158,9 +169,7 @@ class SynthesisRequest(_Strict):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:
-        if "/" in v or "\\" in v or ".." in v or v.startswith("."):
-            raise ValueError(f"{v!r} must not contain a path separator or '..' or start with '.'")
-        return v
+        return check_name(v)
 
     @field_validator("schedule")
     @classmethod
@@ -189,6 +198,8 @@ class SynthesisRequest(_Strict):
             raise ValueError(f"contract: file {self.contract} not found")
         if not self.source.path.exists():
             raise ValueError(f"source.path: {self.source.path} not found")
+        if self.output.exists() and not self.output.is_dir():
+            raise ValueError(f"output: {self.output} is a file; expected a folder to publish into")
         return self
 
     @property
@@ -239,6 +250,8 @@ def load_request(path: str | Path) -> SynthesisRequest:
         raise ConfigError(f"{path}: request file not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason}); save the request as UTF-8") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({e})") from None
     return parse_request(data, path.resolve().parent, str(path))

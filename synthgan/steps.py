@@ -37,6 +37,11 @@ def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
     from sklearn.model_selection import train_test_split
     df = pd.read_parquet(real)
     sch = Schema.from_json(Path(schema).read_text())
+    from synthgan.errors import DataError
+    from synthgan.synthesizers.tabular import MIN_ROWS
+    if len(df) * (1 - req.holdout_fraction) < MIN_ROWS or len(df) * req.holdout_fraction < 1:
+        raise DataError(f"{req.source.path}: {len(df)} rows; a model needs at least {MIN_ROWS} training rows "
+                        f"and one holdout row after holding out {req.holdout_fraction:.0%}")
     strat = None
     if req.target and sch[req.target].kind.is_discrete:
         strat = df[req.target].astype(object).fillna("(null)").astype(str)

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from synthgan.evaluate.detection import detection_auc
 from synthgan.evaluate.fidelity import FidelityResult, fidelity
-from synthgan.evaluate.frames import Tables, prepare
+from synthgan.evaluate.frames import SMALL_HOLDOUT, Tables, prepare
 from synthgan.evaluate.gates import GateResult, QualityGates
 from synthgan.evaluate.privacy import PrivacyResult, privacy
 from synthgan.evaluate.utility import UtilityResult, utility
@@ -38,6 +38,7 @@ class EvaluationResult:
     rows: dict[str, int]
     seconds: dict[str, float]
     tables: Tables = field(repr=False)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -57,7 +58,7 @@ class EvaluationResult:
              "detection_auc": self.detection_auc,
              "utility": self.utility.to_dict() if self.utility else None,
              "privacy": self.privacy.to_dict(),
-             "rows": self.rows, "seconds": self.seconds,
+             "rows": self.rows, "seconds": self.seconds, "warnings": self.warnings,
              "columns": {"numeric": self.tables.numeric, "discrete": self.tables.discrete}}
         return _finite(d)
 
@@ -145,7 +146,12 @@ def evaluate_tabular(
     with timer.stage("privacy"):
         priv = privacy(tables, np.random.default_rng(seeds[2]))
     rows = {role: len(tables.frames[role]) for role in tables.frames}
-    result = EvaluationResult(fid, det, util, priv, [], gates, rows, timer.seconds, tables)
+    warnings = []
+    if rows["holdout"] < SMALL_HOLDOUT:
+        warnings.append(f"the holdout has {rows['holdout']} row(s): the DCR ratio, the membership-inference AUC "
+                        f"and the utility scores compare against so few real rows that they mean little "
+                        f"(at least {SMALL_HOLDOUT} advised)")
+    result = EvaluationResult(fid, det, util, priv, [], gates, rows, timer.seconds, tables, warnings)
     result.gates = gates.check(result)
     return result
 

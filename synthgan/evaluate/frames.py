@@ -53,6 +53,10 @@ class Tables:
         return self.numeric + self.discrete
 
 
+MIN_ROWS = 10            # training and synthetic rows needed to score anything (detection folds, models)
+SMALL_HOLDOUT = 100     # below this many holdout rows, DCR and membership inference mean little
+
+
 def prepare(
     train: pd.DataFrame,
     holdout: pd.DataFrame,
@@ -77,7 +81,12 @@ def prepare(
             raise DataError(f"{role} table: expected a pandas DataFrame, got {type(df).__name__}")
         if len(df) == 0:
             raise DataError(f"{role} table has no rows")
+        if role != "holdout" and len(df) < MIN_ROWS:
+            raise DataError(f"{role} table has {len(df)} row(s); scoring needs at least {MIN_ROWS}")
     _check_columns(given)
+    if target is not None and len(train.columns) < 2:
+        raise DataError(f"target column {target!r} is the only column; utility needs at least one other column "
+                        "to predict it from")
     if target is not None and target not in train.columns:
         raise SchemaError(f"target column {target!r} is not in the tables; columns are {list(train.columns)}")
     schema = schema or infer_schema(train, discrete_columns=discrete_columns)

@@ -130,6 +130,7 @@ def render_report(result: "EvaluationResult", title: str = "Synthetic data evalu
         f"<p class='note'>Rows: {rows}. {len(t.columns)} columns evaluated "
         f"({len(t.numeric)} numeric, {len(t.discrete)} discrete).</p>",
         "<h2>Quality gates</h2>", _gates(result), _headline(result),
+        *(f"<p class='warn'><b>Warning:</b> {html.escape(w)}</p>" for w in result.warnings),
         "<h2>Column shapes</h2>", _img(plots.marginals(t, result.fidelity.column_shapes), "marginals"),
         _columns(result),
         "<h2>Column pair trends</h2>", _img(plots.heatmaps(t), "association heatmaps"),
