@@ -151,10 +151,25 @@ def clean_frame(df: pd.DataFrame, missing_markers: Iterable[str] = DEFAULT_MISSI
         s = df[name]
         if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
             s = _clean_text(s, markers)
+            _check_stray_text(s, name, source, markers)
         if s.isna().all():
             raise DataError(f"{source}: column {name!r} is entirely null (missing markers: {sorted(markers)})")
         out[name] = s
     return pd.DataFrame(out, index=df.index)
+
+
+def _check_stray_text(s: pd.Series, name, source: str, markers: set[str]) -> None:
+    """A column of numbers with a few stray words ("abc", "n/a") would silently become categorical
+    and the GAN would generate those words: ask for them to be marked missing instead."""
+    values = s.dropna()
+    if len(values) < 20 or not values.map(lambda v: isinstance(v, str)).all():
+        return
+    numbers = pd.to_numeric(values, errors="coerce")
+    stray = values[numbers.isna()]
+    if 0 < len(stray) <= max(5, 0.01 * len(values)) and numbers.notna().mean() >= 0.95:
+        shown = sorted(set(stray))[:5]
+        raise DataError(f"{source}: column {name!r} holds numbers except {len(stray)} value(s) {shown}; "
+                        f"mark them missing (missing_markers, now {sorted(markers)}) or fix them")
 
 
 def _clean_text(s: pd.Series, markers: set[str]) -> pd.Series:

@@ -91,3 +91,17 @@ def test_duplicate_columns_in_parquet(tmp_path):
     pq.write_table(table, tmp_path / "dup.parquet")
     with pytest.raises(DataError, match=r"dup.parquet: duplicate column name\(s\) \['x'\]"):
         read_table(tmp_path / "dup.parquet")
+
+
+def test_a_few_stray_words_in_a_numeric_column_are_an_error_not_a_category(tmp_path):
+    import pytest
+
+    from synthgan.errors import DataError
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i},a\n" for i in range(99)) + "abc,b\n")
+    with pytest.raises(DataError, match=r"d.csv: column 'x' holds numbers except 1 value\(s\) \['abc'\]; mark them missing"):
+        read_table(path)
+    assert read_table(path, missing_markers=["abc"]).data["x"].isna().sum() == 1
+    words = tmp_path / "w.csv"                       # a real text column with some numbers stays text
+    words.write_text("x\n" + "".join(f"{i}\n" for i in range(50)) + "".join("word\n" for _ in range(50)))
+    assert read_table(words).data["x"].dtype == object or str(read_table(words).data["x"].dtype) == "str"
