@@ -51,3 +51,15 @@ def make_mixed(n: int = 400, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture
 def mixed() -> pd.DataFrame:
     return make_mixed()
+
+
+TINY = dict(epochs=1, min_steps=0, batch_size=100, generator_dim=(32, 32), discriminator_dim=(32, 32), noise_dim=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A one-epoch TabularGAN of make_mixed(200), saved once per session (tests must not change it)."""
+    from synthgan import TabularGAN
+    folder = tmp_path_factory.mktemp("tiny-model") / "m"
+    TabularGAN(random_state=0, **TINY).fit(make_mixed(200)).save(folder)
+    return folder

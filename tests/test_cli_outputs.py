@@ -10,20 +10,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from synthgan import TabularGAN
 from synthgan.cli import app
 from synthgan.errors import OutputError
 from tests.conftest import make_mixed
 
 runner = CliRunner()
-FAST = dict(epochs=1, min_steps=0, batch_size=100, generator_dim=(32, 32), discriminator_dim=(32, 32), noise_dim=16)
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli") / "m"
-    TabularGAN(random_state=0, **FAST).fit(make_mixed(200)).save(folder)
-    return folder
+@pytest.fixture
+def model(tiny_model):
+    return tiny_model
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -9,14 +9,10 @@ from synthgan import TabularGAN
 from synthgan.errors import ConfigError, ModelFileError
 from tests.conftest import make_mixed
 
-FAST = dict(epochs=1, min_steps=0, batch_size=100, generator_dim=(32, 32), discriminator_dim=(32, 32), noise_dim=16)
 
-
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("models") / "m"
-    TabularGAN(random_state=0, **FAST).fit(make_mixed(200)).save(folder)
-    return folder
+@pytest.fixture
+def saved(tiny_model):
+    return tiny_model
 
 
 def copy_of(saved, tmp_path):
