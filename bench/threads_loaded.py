@@ -3,11 +3,12 @@
 Each measurement runs in a fresh process (thread-pool settings are per process and fixed when the
 OpenMP runtime loads) as the median of ``--repeats`` calls after a warm-up:
 
-- ``before``: scikit-learn and torch imported before synthgan, so their OpenMP runtime keeps its
-  default spin-waiting and every pool its default size (how synthgan ran before synthgan.threads);
-- ``synthgan``: synthgan imported first and its CLI's set-up (``configure_threads()``): passive
-  OpenMP waiting and every pool sized by SYNTHGAN_THREADS (default: the cores allowed);
-- ``one thread``: the same with SYNTHGAN_THREADS=1.
+- ``before``: every pool at its default size (all cores), as synthgan ran before synthgan.threads;
+- ``synthgan``: the CLI's set-up, ``configure_threads()``: every pool sized by SYNTHGAN_THREADS,
+  by default the allowed cores not busy elsewhere at start (at least one);
+- ``one thread``: the same with SYNTHGAN_THREADS=1;
+- ``passive``: the default pool sizes with OMP_WAIT_POLICY=PASSIVE (OpenMP threads sleep instead
+  of spinning), measured as an alternative.
 
 "Loaded" is ``--load`` busy processes (pure Python loops, bounded by ``--load-seconds``) started
 beside the measurement on this machine's cores. The ratio loaded / idle of each setting is the
@@ -33,8 +34,7 @@ ROOT = Path(__file__).resolve().parent
 CHILD = r"""
 import sys, time, statistics
 sys.path.insert(0, {repo!r})
-if {before}:
-    import sklearn.ensemble, torch           # OpenMP loads with its defaults, before synthgan
+import sklearn.ensemble, torch
 import synthgan
 if not {before}:
     synthgan.configure_threads()
@@ -61,7 +61,9 @@ def measure(setting: str, repeats: int) -> float:
            if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "SYNTHGAN_THREADS")}
     if setting == "one thread":
         env["SYNTHGAN_THREADS"] = "1"
-    code = CHILD.format(repo=str(ROOT.parent), before=setting == "before", repeats=repeats)
+    if setting == "passive":
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    code = CHILD.format(repo=str(ROOT.parent), before=setting in ("before", "passive"), repeats=repeats)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -73,14 +75,14 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", default=str(ROOT / "results" / "threads_loaded.json"))
     a = p.parse_args()
-    settings = ("before", "synthgan", "one thread")
+    settings = ("before", "synthgan", "one thread", "passive")
     idle = {s: measure(s, a.repeats) for s in settings}
     print("idle:", idle, flush=True)
     procs = [mp.Process(target=busy, args=(a.load_seconds,), daemon=True) for _ in range(a.load)]
     for pr in procs:
         pr.start()
     try:
-        time.sleep(2)
+        time.sleep(3)
         loaded = {s: measure(s, a.repeats) for s in settings}
     finally:
         for pr in procs:
@@ -91,8 +93,11 @@ def main() -> None:
                         "table_rows": 300, "repeats": a.repeats, "command": " ".join(sys.argv)},
               "idle_seconds": idle, "loaded_seconds": loaded,
               "loaded_over_idle": {s: loaded[s] / idle[s] for s in settings},
+              "synthgan_loaded_over_before_idle": loaded["synthgan"] / idle["before"],
               "target_loaded_over_idle_max": 2.0,
-              "met": loaded["synthgan"] / idle["synthgan"] <= 2.0}
+              "met": loaded["synthgan"] / idle["synthgan"] <= 2.0,
+              "note": "with 5 busy processes on 2 cores a single CPU-bound thread gets about 2/6 of a core, "
+                      "so about 3x is the floor for any setting"}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

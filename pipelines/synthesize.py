@@ -131,7 +131,7 @@ def synthesize(request_path: str, output: str | None = None, torch_threads: int 
     Runs on the task runner it is given (see :func:`run_request`); ``torch_threads`` caps torch's
     threads inside each generation shard (one per Dask worker process)."""
     from synthgan.threads import configure_threads
-    configure_threads()                     # this process's pools from SYNTHGAN_THREADS (default: its cores)
+    configure_threads(once=True)            # this process's pools, unless the CLI already set them
     req = load_request(request_path)
     if output:
         req = req.model_copy(update={"output": Path(output).resolve()})
