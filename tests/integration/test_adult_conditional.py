@@ -14,7 +14,7 @@ def test_condition_moves_the_other_columns_toward_the_real_group():
     label = rng.choice(["a", "b"], n, p=[0.7, 0.3])
     x = np.where(label == "a", rng.normal(20, 3, n), rng.normal(40, 3, n))
     df = pd.DataFrame({"label": label, "x": x, "y": rng.normal(0, 1, n)})
-    gan = TabularGAN(epochs=30, min_steps=0, batch_size=100, random_state=0).fit(df)
+    gan = TabularGAN(epochs=30, min_steps=3000, batch_size=100, random_state=0).fit(df)
     a = gan.sample(2000, conditions={"label": "a"}, random_state=1)["x"].mean()
     b = gan.sample(2000, conditions={"label": "b"}, random_state=1)["x"].mean()
     assert abs(a - 20) < abs(a - 40) and abs(b - 40) < abs(b - 20)

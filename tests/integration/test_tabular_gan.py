@@ -9,6 +9,7 @@ import torch
 
 from synthgan import TabularGAN
 from synthgan.errors import ConditionError, ConfigError, DataError, ModelFileError, NotFittedError
+from tests.conftest import reseal
 
 FAST = dict(epochs=3, min_steps=0, batch_size=100, generator_dim=(64, 64), discriminator_dim=(64, 64), noise_dim=32)
 
@@ -81,6 +82,9 @@ def test_condition_rows_are_saved_checked_on_load_and_can_be_turned_off(fitted, 
     assert gan.condition_rows_.shape == (600, 3)                        # group, flag, color of every row
     from safetensors.torch import save_file
     save_file({"codes": torch.full((5, 3), 99, dtype=torch.int32)}, str(tmp_path / "m" / "conditions.safetensors"))
+    with pytest.raises(ModelFileError, match="conditions.safetensors: SHA-256 differs from manifest.json"):
+        TabularGAN.load(tmp_path / "m")
+    reseal(tmp_path / "m")                                   # as if someone rewrote the digests too
     with pytest.raises(ModelFileError, match="conditions.safetensors: holds codes outside the levels"):
         TabularGAN.load(tmp_path / "m")
     off = TabularGAN(random_state=0, max_condition_rows=0, **FAST).fit(mixed)
@@ -95,6 +99,9 @@ def test_load_errors_name_the_file(tmp_path, fitted):
     _, gan = fitted
     gan.save(tmp_path / "m")
     (tmp_path / "m" / "config.json").write_text("{broken")
+    with pytest.raises(ModelFileError, match="config.json: SHA-256 differs from manifest.json"):
+        TabularGAN.load(tmp_path / "m")
+    reseal(tmp_path / "m")
     with pytest.raises(ModelFileError, match="config.json: malformed JSON"):
         TabularGAN.load(tmp_path / "m")
 

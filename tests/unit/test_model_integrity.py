@@ -7,7 +7,7 @@ import pytest
 
 from synthgan import TabularGAN
 from synthgan.errors import ConfigError, ModelFileError
-from tests.conftest import make_mixed
+from tests.conftest import make_mixed, reseal
 
 
 @pytest.fixture
@@ -42,13 +42,10 @@ def test_truncated_or_changed_file_is_named(saved, tmp_path, name):
 
 def rewrite(m, name, change):
     """Change one JSON file and re-seal the manifest, as someone editing the folder by hand would."""
-    from synthgan.synthesizers import persistence as io
     path = m / name
     obj = json.loads(path.read_text())
     path.write_text(json.dumps(change(obj)))
-    manifest = json.loads((m / "manifest.json").read_text())
-    manifest.pop("sha256")
-    io.write_manifest(m, manifest)
+    reseal(m)
 
 
 def test_resealed_but_malformed_files_are_model_file_errors(saved, tmp_path):
