@@ -195,8 +195,13 @@ def evaluate(
     for g in result.gates:
         colour = {"passed": "green", "failed": "red"}.get(g.status, "dim")
         measured = "-" if g.measured is None else f"{g.measured:.3f}"
-        table.add_row(g.name, f"[{colour}]{g.status}[/]", measured, f"{g.threshold:.3f}")
+        table.add_row(g.name, f"[{colour}]{g.status}[/]", measured, "off" if g.threshold is None else f"{g.threshold:.3f}")
     console.print(table)
+    failed = [g.name for g in result.failed_gates]
+    if failed:
+        console.print(f"[bold red]FAILED[/]: {', '.join(failed)}" + ("" if strict else " (exit 0 without --strict)"))
+    else:
+        console.print("[bold green]PASSED[/]: every enabled gate")
     for w in result.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
     console.print(f"scores: [bold]{out / 'scores.json'}[/]  report: [bold]{out / 'report.html'}[/]")

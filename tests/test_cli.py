@@ -68,7 +68,10 @@ def test_evaluate_strict_fails_on_copied_rows(tmp_path):
                             "--synthetic", str(p["synthetic"]), "--out", str(tmp_path / "eval"),
                             "--gates", str(gates), "--strict"])
     assert r.exit_code == 1, r.output
-    assert "max_detection_auc" not in r.output and "failed" in r.output
+    row = next(line for line in r.output.splitlines() if "max_detection_auc" in line)
+    assert "skipped" in row and "off" in row and "failed" in r.output      # switched off: shown, not judged
+    verdict = next(line for line in r.output.splitlines() if line.startswith("FAILED:"))
+    assert "max_exact_copy_rate" in verdict and "max_detection_auc" not in verdict
     assert (tmp_path / "eval" / "report.html").exists()     # the report still tells why
 
 

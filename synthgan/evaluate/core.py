@@ -63,9 +63,10 @@ class EvaluationResult:
         return _finite(d)
 
     def write(self, folder: str | Path, title: str = "Synthetic data evaluation") -> dict[str, Path]:
-        """Write ``scores.json`` and ``report.html`` into ``folder`` (which must exist)."""
+        """Write ``scores.json`` and ``report.html`` into ``folder`` (created when missing)."""
         from synthgan.evaluate.report import render_report
         folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
         scores, report = folder / SCORES_FILE, folder / REPORT_FILE
         scores.write_text(json.dumps(self.to_dict(), indent=2))
         report.write_text(render_report(self, title), encoding="utf-8")

@@ -19,7 +19,7 @@ class GateResult:
     name: str
     status: str
     measured: float | None
-    threshold: float
+    threshold: float | None          # None: the gate was switched off
     reason: str
 
     @property
@@ -90,9 +90,10 @@ class QualityGates:
         out = []
         for f in fields(self):
             threshold = getattr(self, f.name)
-            if threshold is None:
-                continue
             label, value = measured[f.name]
+            if threshold is None:              # switched off: shown as such, never silently absent
+                out.append(GateResult(f.name, "skipped", value, None, f"{label}: gate switched off"))
+                continue
             out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
         return out
 

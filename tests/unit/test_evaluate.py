@@ -181,8 +181,9 @@ def test_gate_reasons_carry_measured_values(fresh_result):
     strict = QualityGates(max_detection_auc=0.5, min_fidelity_score=None, min_utility_ratio=None,
                           min_dcr_ratio=None, max_exact_copy_rate=None, max_membership_auc=None)
     gates = strict.check(fresh_result)
-    assert [g.name for g in gates] == ["max_detection_auc"]
-    g = gates[0]
+    assert [g.name for g in gates if g.status != "skipped"] == ["max_detection_auc"]
+    assert sum(g.status == "skipped" and g.threshold is None for g in gates) == 5     # shown as switched off
+    g = next(g for g in gates if g.name == "max_detection_auc")
     assert g.measured == pytest.approx(fresh_result.detection_auc)
     assert (g.status == "failed") == (fresh_result.detection_auc > 0.5)
     if g.status == "failed":
@@ -219,3 +220,30 @@ def test_augment_with_supplies_the_minority_rows(real):
     lift = r.utility.lift
     assert lift.notes == []
     assert lift.added_synthetic["yes"] == lift.added_smote["yes"] > 0
+
+
+def test_switched_off_gates_show_as_skipped_and_write_creates_its_folder(fresh_result, tmp_path):
+    r = fresh_result
+    gates = QualityGates(max_detection_auc=None).check(r)
+    off = next(g for g in gates if g.name == "max_detection_auc")
+    assert off.status == "skipped" and off.threshold is None and "switched off" in off.reason and off.passed
+    assert len(gates) == len(QualityGates().check(r)) == 6
+    written = r.write(tmp_path / "new" / "eval")
+    assert written["scores"].exists() and written["report"].exists()
+
+
+def test_cli_evaluate_states_the_verdict(tmp_path):
+    from typer.testing import CliRunner
+
+    from synthgan.cli import app
+    for name, seed in (("t", 0), ("h", 1), ("s", 2)):
+        make_labelled(400, seed).to_parquet(tmp_path / f"{name}.parquet", index=False)
+    args = ["evaluate", "--train", str(tmp_path / "t.parquet"), "--holdout", str(tmp_path / "h.parquet"),
+            "--synthetic", str(tmp_path / "s.parquet"), "--target", "label"]
+    gates = tmp_path / "g.yaml"
+    gates.write_text("max_detection_auc: 0.01\nmin_dcr_ratio: null\n")
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "e1"), "--gates", str(gates)])
+    assert r.exit_code == 0 and "FAILED: max_detection_auc (exit 0 without --strict)" in r.output
+    assert "skipped" in r.output and "off" in r.output
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "e2")])
+    assert r.exit_code == 0 and "PASSED: every enabled gate" in r.output, r.output
