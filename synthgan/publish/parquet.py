@@ -71,14 +71,12 @@ def _atomic_path(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path``, renamed to ``path`` when the block ends cleanly and deleted
     when it raises: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    from synthgan.synthesizers.persistence import temp_prefix
+    from synthgan.synthesizers.persistence import file_mode, temp_prefix
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)                  # an ordinary file, not mkstemp's 0600
+        os.chmod(tmp, file_mode())                    # an ordinary file, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

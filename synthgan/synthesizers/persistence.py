@@ -130,9 +130,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)                    # an ordinary file, not mkstemp's 0600
+        os.chmod(tmp, file_mode())                      # an ordinary file, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -193,14 +191,21 @@ def temp_prefix(name: str) -> str:
     return f".{name}.tmp-{os.getpid()}-"
 
 
+def file_mode(folder: bool = False) -> int:
+    """The mode of an ordinary new file (0666) or folder (0777) less the umask; mkstemp and mkdtemp
+    create private ones (0600/0700)."""
+    mask = os.umask(0)                               # reading the umask means setting it: put it back
+    os.umask(mask)
+    return (0o777 if folder else 0o666) & ~mask
+
+
 def umask_modes(folder: Path) -> None:
     """Give ``folder`` and everything in it the modes of ordinary new files and folders (0666/0777
     less the umask): temporary files are created private (0600/0700) and would stay so."""
-    mask = os.umask(0)
-    os.umask(mask)
+    modes = {True: file_mode(folder=True), False: file_mode()}
     for p in [folder, *folder.rglob("*")]:
         if not p.is_symlink():
-            p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
+            p.chmod(modes[p.is_dir()])
 
 
 class AtomicFolder:
