@@ -8,19 +8,22 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from synthgan.evaluate.detection import detection_auc
+from synthgan.evaluate.detection import detection_auc, detection_by_column
 from synthgan.evaluate.fidelity import FidelityResult, fidelity
 from synthgan.evaluate.frames import SMALL_HOLDOUT, Tables, prepare
 from synthgan.evaluate.gates import GateResult, QualityGates
 from synthgan.evaluate.privacy import PrivacyResult, privacy
 from synthgan.evaluate.utility import UtilityResult, utility
 from synthgan.schema import Schema
+
+if TYPE_CHECKING:
+    from synthgan.evaluate.run_report import RunContext
 
 SCORES_FILE, REPORT_FILE = "scores.json", "report.html"
 
@@ -39,6 +42,7 @@ class EvaluationResult:
     seconds: dict[str, float]
     tables: Tables = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    detection_columns: dict[str, float] = field(default_factory=dict)   # column -> AUC by it alone
 
     @property
     def passed(self) -> bool:
@@ -56,20 +60,25 @@ class EvaluationResult:
              "thresholds": self.thresholds.to_dict(),
              "fidelity": self.fidelity.to_dict(),
              "detection_auc": self.detection_auc,
+             "detection_columns": self.detection_columns,
              "utility": self.utility.to_dict() if self.utility else None,
              "privacy": self.privacy.to_dict(),
              "rows": self.rows, "seconds": self.seconds, "warnings": self.warnings,
              "columns": {"numeric": self.tables.numeric, "discrete": self.tables.discrete}}
         return _finite(d)
 
-    def write(self, folder: str | Path, title: str = "Synthetic data evaluation") -> dict[str, Path]:
-        """Write ``scores.json`` and ``report.html`` into ``folder`` (created when missing)."""
+    def write(self, folder: str | Path, title: str = "Synthetic data evaluation",
+              run: "RunContext | None" = None) -> dict[str, Path]:
+        """Write ``scores.json`` and ``report.html`` into ``folder`` (created when missing).
+
+        ``run``: the pipeline run (outcome, contract, losses, metadata) for the report, if any.
+        """
         from synthgan.evaluate.report import render_report
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         scores, report = folder / SCORES_FILE, folder / REPORT_FILE
         scores.write_text(json.dumps(self.to_dict(), indent=2))
-        report.write_text(render_report(self, title), encoding="utf-8")
+        report.write_text(render_report(self, title, run=run), encoding="utf-8")
         return {"scores": scores, "report": report}
 
 
@@ -140,6 +149,9 @@ def evaluate_tabular(
         fid = fidelity(tables)
     with timer.stage("detection"):
         det = detection_auc(tables, np.random.default_rng(seeds[0]))
+    with timer.stage("detection by column"):
+        # Its own stream: the seeds above (and so every other score) stay as they were.
+        det_columns = detection_by_column(tables, np.random.default_rng([int(seeds[0]), 1]))
     util = None
     if target is not None:
         with timer.stage("utility"):
@@ -152,7 +164,7 @@ def evaluate_tabular(
         warnings.append(f"the holdout has {rows['holdout']} row(s): the DCR ratio, the membership-inference AUC "
                         f"and the utility scores compare against so few real rows that they mean little "
                         f"(at least {SMALL_HOLDOUT} advised)")
-    result = EvaluationResult(fid, det, util, priv, [], gates, rows, timer.seconds, tables, warnings)
+    result = EvaluationResult(fid, det, util, priv, [], gates, rows, timer.seconds, tables, warnings, det_columns)
     result.gates = gates.check(result)
     return result
 

@@ -1,14 +1,14 @@
-"""The HTML report of an image evaluation: gates, scores, and real and generated samples per class."""
+"""The HTML report of an image evaluation: the verdict, scores, the contract, real and generated
+samples per class, loss curves and the run's metadata."""
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from synthgan.evaluate.plots import to_png
-from synthgan.evaluate.report import _CSS, _img, _table
+from synthgan.evaluate.run_report import (PAGE_END, RunContext, contract_section, img, metadata_section, page_start,
+                                          table, training_section, verdict)
 
 PER_CLASS = 8
 
@@ -34,17 +34,16 @@ def sample_grid(real: tuple[np.ndarray, np.ndarray], synth: tuple[np.ndarray, np
     return to_png(fig)
 
 
-def render_image_report(scores: dict, real, synth, classes: list, gates: list, title: str) -> str:
+def render_image_report(scores: dict, real, synth, classes: list, gates: list, title: str, *,
+                        run: RunContext | None = None) -> str:
+    """The whole page as a string; ``run`` (the pipeline run) adds the outcome, contract, losses and metadata."""
     rows = [["conditional accuracy (real-trained CNN labels generated images)", scores["conditional_accuracy"]],
             ["classification accuracy score (trained on synthetic, tested on real)", scores["cas"]],
             ["accuracy trained on real", scores["real_accuracy"]], ["CAS / real", scores["cas_ratio"]],
             ["Frechet distance (CNN features), synthetic vs real holdout", scores["frechet_distance"]],
             ["Frechet distance, real training vs real holdout (floor)", scores["frechet_distance_real"]]]
     rows += [[f"diversity ratio, class {k}", v] for k, v in scores["diversity_ratio"].items()]
-    gate_rows = [[g.name, g.status, g.measured, g.threshold, g.reason] for g in gates]
-    return "\n".join([
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-        "<h2>Quality gates</h2>", _table(["gate", "status", "measured", "threshold", "reason"], gate_rows),
-        _table(["measure", "value"], rows), "<h2>Samples</h2>", _img(sample_grid(real, synth, classes), "samples"),
-        "</body></html>"])
+    parts = [page_start(title, run), verdict(gates, run), table(["measure", "value"], rows), contract_section(run),
+             "<h2>Samples</h2>", img(sample_grid(real, synth, classes), "samples"),
+             training_section(run), metadata_section(run), PAGE_END]
+    return "\n".join(p for p in parts if p)

@@ -1,16 +1,16 @@
-"""The HTML report of a time-series evaluation: scores, real and synthetic traces side by side,
-autocorrelation by lag, and feature histograms."""
+"""The HTML report of a time-series evaluation: the verdict, scores, the contract, real and synthetic
+traces side by side, autocorrelation by lag, loss curves and the run's metadata."""
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from synthgan.evaluate.plots import REAL, SYNTH, to_png
-from synthgan.evaluate.report import _CSS, _img, _table
+from synthgan.evaluate.run_report import (PAGE_END, RunContext, contract_section, img, metadata_section, page_start,
+                                          table, training_section, verdict)
 from synthgan.ingest.timeseries import SeriesData
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ def acf_plot(ev: "SeriesEvaluation", features: list[str]) -> str:
 
 
 def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: SeriesData, gates: list,
-                         title: str = "Synthetic time-series evaluation") -> str:
+                         title: str = "Synthetic time-series evaluation", *, run: RunContext | None = None) -> str:
+    """The whole page as a string; ``run`` (the pipeline run) adds the outcome, contract, losses and metadata."""
     d = ev.to_dict()
     rows = [["discriminative score (|accuracy - 0.5|, 0 = indistinguishable)", d["discriminative_score"]],
             ["predictive score, trained on synthetic (MAE on real)", d["predictive_score_synthetic"]],
@@ -65,14 +66,11 @@ def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: Series
     rows += [[f"static {k} (shape)", v] for k, v in d["static_shapes"].items()]
     if d.get("label_accuracy"):
         rows += [[f"label accuracy, {k.upper()}", v] for k, v in d["label_accuracy"].items()]
-    gate_rows = [[g.name, g.status, g.measured, g.threshold, g.reason] for g in gates]
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+    parts = [page_start(title, run), verdict(gates, run),
              f"<p class='note'>{len(real.lengths)} real and {len(synth.lengths)} synthetic series, "
              f"{len(real.features)} features, up to {real.max_len} steps.</p>",
-             "<h2>Quality gates</h2>", _table(["gate", "status", "measured", "threshold", "reason"], gate_rows),
-             _table(["measure", "value"], rows),
-             "<h2>Traces</h2>", _img(traces(real, synth), "traces"),
-             "<h2>Autocorrelation</h2>", _img(acf_plot(ev, real.features), "autocorrelation"),
-             "</body></html>"]
-    return "\n".join(parts)
+             table(["measure", "value"], rows), contract_section(run),
+             "<h2>Traces</h2>", img(traces(real, synth), "traces"),
+             "<h2>Autocorrelation</h2>", img(acf_plot(ev, real.features), "autocorrelation"),
+             training_section(run), metadata_section(run), PAGE_END]
+    return "\n".join(p for p in parts if p)
