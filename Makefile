@@ -9,7 +9,7 @@ ADULT  ?= ../shared/datasets/adult.csv
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test bench server clean
+.PHONY: install chromium demo test bench server clean
 
 install: $(STAMP)
 
@@ -28,7 +28,18 @@ $(STAMP): pyproject.toml
 		$(BIN)/pip install -q "torch==$(TORCH_VERSION)" --index-url https://download.pytorch.org/whl/cpu; \
 	fi
 	$(BIN)/pip install -q -e ".[dev]"
+	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
+
+# Headless Chromium renders the HTML reports in a test (skipped, saying so, where it is missing).
+# Installed from Debian when this is a root shell with apt-get; otherwise left to you.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (Debian) for the report rendering test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "chromium could not be installed: the report rendering test will be skipped"; \
+	else echo "chromium not found (apt-get install chromium): the report rendering test will be skipped"; fi
 
 # `synthgan run` exits 1 when the run's checks reject it: the job still ran end to end (the
 # reasons and report are printed), so the demo reports that rather than failing.

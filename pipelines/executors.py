@@ -41,9 +41,3 @@ def task_runner(spec: ExecutorSpec):
 def cluster_kwargs(spec: ExecutorSpec) -> dict:
     """The LocalCluster of ``spec``: ``workers`` single-threaded processes, no dashboard."""
     return {"n_workers": spec.workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
-
-
-def shard_threads(spec: ExecutorSpec) -> int | None:
-    """torch threads per shard: one on Dask (one task per single-threaded worker process);
-    torch's default in-process."""
-    return 1 if spec.kind == "dask" else None

@@ -16,7 +16,7 @@ from rich.table import Table as RichTable
 
 from synthgan.errors import SynthganError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="synthgan: synthetic copies of real datasets with conditional GANs.")
 console = Console()
 err_console = Console(stderr=True)
@@ -209,7 +209,7 @@ def evaluate(
         raise typer.Exit(1)
 
 
-contract_app = typer.Typer(no_args_is_help=True, help="Data contracts (Great Expectations suites).")
+contract_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Data contracts (Great Expectations suites).")
 app.add_typer(contract_app, name="contract")
 
 
@@ -264,14 +264,15 @@ def validate(
         write_text_atomic(out, json.dumps(result.to_dict(), indent=2, default=str))
     st = result.statistics
     if result.success:
-        console.print(f"[green]passed[/]: {st['evaluated_expectations']} expectations of {suite.name!r} hold")
+        console.print(f"[green]passed[/]: {st['evaluated_expectations']} expectations of {escape(repr(suite.name))} hold")
         return
-    table = RichTable(title=f"failed expectations of {suite.name!r}")
-    for header in ("expectation", "columns", "observed", "unexpected"):
+    table = RichTable(title=escape(f"failed expectations of {suite.name!r}"))
+    for header in ("expectation", "columns", "observed", "allowed", "off by"):
         table.add_column(header, overflow="fold")
-    for f in result.failures:
-        unexpected = "" if f.unexpected_count is None else f"{f.unexpected_count} ({f.unexpected_percent or 0:.2f}%)"
-        table.add_row(f.expectation, ", ".join(f.columns), _short(f.observed), unexpected)
+    for f in result.failures:          # data and rules are text, never Rich markup: '[[null, 20]]' stays
+        gap = "" if f.gap is None else f"{f.gap:.4g}" + (" pts" if f.kwargs.get("mostly") is not None else "")
+        table.add_row(escape(f.expectation), escape(", ".join(f.columns)), escape(_short(f.measured, 90)),
+                      escape(_short(f.limit, 90)), gap)
     console.print(table)
     console.print(f"[red]failed[/]: {st['unsuccessful_expectations']} of {st['evaluated_expectations']} expectations")
     raise typer.Exit(1)
@@ -368,29 +369,74 @@ def run(
         os._exit(130)                           # do not wait for worker threads still sampling
     rejected = False
     for req, result in zip(reqs, results):
+        name, run_id = escape(req.name), escape(result["run_id"])
         if result["status"] == "published":
-            console.print(f"[green]published[/] {req.name} run {result['run_id']}\n"
-                          f"  data:   [bold]{result['path']}/data[/]\n  report: [bold]{result['report']}[/]")
+            console.print(f"[bold green]PUBLISHED[/] {name} run {run_id}\n"
+                          f"  data:   [bold]{escape(result['path'])}/data[/]\n  report: [bold]{escape(result['report'])}[/]")
             continue
         rejected = True
-        console.print(f"[red]nothing published[/] for {req.name} run {result['run_id']}:")
+        headline = escape(result["outcome"]["headline"]).replace("REJECTED", "[bold red]REJECTED[/]", 1)
+        console.print(f"{headline} {name} run {run_id}; nothing published:", soft_wrap=True)
         for reason in result["reasons"]:
-            console.print(f"  - {reason}")
-        console.print(f"  report and reasons: [bold]{result['path']}[/]")
+            console.print(f"  - {escape(reason)}", soft_wrap=True)
+        console.print(f"  report: [bold]{escape(result['report'])}[/]\n  reasons: [bold]{escape(result['path'])}/reasons.json[/]")
     if rejected:
         raise typer.Exit(1)
 
 
 @app.command()
-def serve(requests: Path = typer.Argument(Path("requests"), help="request file or folder of them")) -> None:
-    """Serve every scheduled request as a Prefect deployment (its cron) until stopped."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+def serve(
+    requests: Path = typer.Argument(Path("requests"), help="request file or folder of them"),
+    port: int = typer.Option(4200, help="port of the Prefect server (and UI) started when PREFECT_API_URL is unset"),
+) -> None:
+    """Serve every request as a Prefect deployment until stopped: scheduled ones on their cron, all
+    of them triggerable from the Prefect UI with a form of overrides.
+
+    Without PREFECT_API_URL a Prefect server with its UI is started for the session (its database
+    under the same PREFECT_HOME `synthgan run` uses: <output>/.prefect) and its address printed;
+    with PREFECT_API_URL (e.g. `make server`) the deployments go to that server. A request file that
+    does not validate is skipped with its error."""
     from pipelines.deployments import build_deployments
-    deployments = build_deployments(requests)
+    skipped: list = []
+    deployments = build_deployments(requests, skipped)
+    for file, error in skipped:
+        err_console.print(f"[yellow]skipped[/] {escape(str(file))}: {escape(error)}", soft_wrap=True)
     if not deployments:
-        raise typer.BadParameter(f"{requests}: no request with a 'schedule' to serve")
+        raise typer.BadParameter(f"{requests}: no valid request to serve")
+    from synthgan.request import load_request
+    first = load_request(deployments[0].parameters["request"])
+    _prefect_env(first.output)
+    from prefect.settings import PREFECT_API_URL
+    if PREFECT_API_URL.value():
+        _serve(deployments, f"Prefect server of PREFECT_API_URL ({PREFECT_API_URL.value()})")
+        return
+    from pipelines.server import free_port, prefect_server, use_server
+    home = Path(os.environ["PREFECT_HOME"])
+    chosen = port if port and _port_free(port) else free_port()
+    console.print(f"starting a Prefect server with its UI (database under {escape(str(home))}) ...")
+    _interrupt_on_sigterm()                 # SIGTERM stops serving as Ctrl-C does: the server stops too
+    # the server dies with this process, even when it is killed outright
+    with prefect_server(home, port=chosen, tie_to_parent=True) as url, use_server(url):
+        _serve(deployments, f"Prefect UI: http://127.0.0.1:{chosen}  (API {url}; "
+                            f"other shells: export PREFECT_API_URL={url})")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def _serve(deployments: list, where: str) -> None:
+    console.print(escape(where))
     for d in deployments:
-        console.print(f"serving [bold]{d.name}[/] on cron {d.schedules[0].schedule.cron!r}")
+        cron = d.schedules[0].schedule.cron if d.schedules else None
+        when = f"on cron {cron!r}" if cron else "on demand"
+        console.print(f"serving [bold]{escape(d.name)}[/] {when}")
     from prefect import serve as prefect_serve
     prefect_serve(*deployments)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from synthgan.evaluate import evaluate_tabular
@@ -76,22 +77,36 @@ def run_demo(data: Path, out: Path, epochs: int = 30, rows: int = 10000, seed: i
             write_parquet_atomic(cond, tmp / "conditional.parquet")
             summary["files"]["conditional"] = str(out / "conditional.parquet")
             summary["conditional"] = _conditional_summary(df, cond, col, value)
+        checked = None
         if contract is not None:
-            summary["contract"] = _check_contract(synth, contract, tmp, console)
+            summary["contract"], checked = _check_contract(synth, contract, tmp, console)
         console.print("[bold]evaluating[/] against the held-out rows")
         result = evaluate_tabular(df, holdout, synth, target=col, schema=table.schema, augment_with=cond,
                                   random_state=seed, verbose=True)
-        result.write(tmp, title=f"synthgan demo: {Path(data).name}")
+        from synthgan.evaluate.run_report import RunContext
+        from synthgan.outcome import Outcome
+        from synthgan.synthesizers.persistence import library_versions
+        outcome = Outcome.judge(result.gates, checked)
+        # no outcome in the report: the demo publishes nothing, so its page says PASSED or FAILED
+        run = RunContext(outcome=None, contract=checked, request=f"demo of {Path(data).name}",
+                         modality="tabular", model_key="model", versions=library_versions(), model_dir=tmp / "model",
+                         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         per_condition={col: {str(picked[1]): len(cond)}} if cond is not None else {},
+                         conditional=cond)
+        result.write(tmp, title=f"synthgan demo: {Path(data).name}", run=run)
         summary["files"].update(scores=str(out / "scores.json"), report=str(out / "report.html"))
         summary["evaluation"] = {"passed": result.passed, "gates": [g.reason for g in result.gates]}
+        summary["outcome"] = outcome.to_dict()
         write_json(tmp / "summary.json", summary)
     _print(console, summary)
     return summary
 
 
-def _check_contract(synth: pd.DataFrame, contract: Path, folder: Path, console: Console) -> dict:
-    """Validate the sample against the dataset's contract; the full result goes to contract_result.json."""
+def _check_contract(synth: pd.DataFrame, contract: Path, folder: Path, console: Console) -> tuple[dict, dict]:
+    """Validate the sample against the dataset's contract; the full result goes to contract_result.json.
+    Returns the summary's entry and the result as the pipeline's contract step gives it."""
     from synthgan.contracts import load_suite, validate_frame
+    from synthgan.steps import contract_details
     result = validate_frame(synth, load_suite(contract))
     write_json(folder / "contract_result.json", result.to_dict())
     st = result.statistics
@@ -99,8 +114,10 @@ def _check_contract(synth: pd.DataFrame, contract: Path, folder: Path, console: 
     console.print(f"contract {contract}: [{colour}]{st['successful_expectations']}/{st['evaluated_expectations']}"
                   " expectations hold[/]")
     for f in result.failures:
-        console.print(f"  failed: {f.message[:160]}")
-    return {"file": str(contract), "success": result.success, "statistics": st}
+        console.print(f"  failed: {escape(f.message[:240])}", soft_wrap=True)
+    checked = {"success": result.success, "statistics": {"sample": st}, "details": contract_details({"sample": result}),
+               "path": str(folder / "contract_result.json")}
+    return {"file": str(contract), "success": result.success, "statistics": st}, checked
 
 
 def _split(df: pd.DataFrame, discrete: list[str], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -148,4 +165,11 @@ def _print(console: Console, summary: dict) -> None:
     ev = summary["evaluation"]
     console.print("quality gates: " + ("[green]all passed[/]" if ev["passed"] else "[red]some failed[/]"))
     for reason in ev["gates"]:
-        console.print(f"  {reason}")
+        console.print(f"  {escape(reason)}")
+    outcome = summary["outcome"]
+    word = "PASSED" if outcome["status"] == "published" else "FAILED"   # the demo publishes nothing itself
+    colour = "green" if word == "PASSED" else "red"
+    console.print(f"[bold {colour}]{word}[/]: " + ("every gate and contract rule held" if word == "PASSED" else
+                                                   f"{len(outcome['reasons'])} gate(s) or contract rule(s) failed"))
+    for r in outcome["reasons"]:
+        console.print(f"  - {escape(r['message'])}", soft_wrap=True)

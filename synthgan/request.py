@@ -243,8 +243,10 @@ def parse_request(data: Any, base: Path = Path("."), source: str = "request") ->
         raise ConfigError(f"{source}: " + "; ".join(problems)) from None
 
 
-def load_request(path: str | Path) -> SynthesisRequest:
-    """Read and validate a request YAML file."""
+def load_request(path: str | Path, overrides: dict[str, Any] | None = None) -> SynthesisRequest:
+    """Read and validate a request YAML file; ``overrides`` (dotted field names, e.g.
+    ``{"generate.rows": 500}``; None values are ignored) replace fields of the file before the
+    same validation, so an override is checked exactly as the YAML is."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: request file not found")
@@ -254,4 +256,24 @@ def load_request(path: str | Path) -> SynthesisRequest:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason}); save the request as UTF-8") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    if overrides and isinstance(data, dict):
+        data = apply_overrides(data, overrides)
     return parse_request(data, path.resolve().parent, str(path))
+
+
+def apply_overrides(data: dict, overrides: dict[str, Any]) -> dict:
+    """A copy of request data with dotted fields replaced (``generate.rows``); None leaves a field."""
+    import copy
+    out = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split(".")
+        node = out
+        for key in parents:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[leaf] = value
+    return out

@@ -21,14 +21,12 @@ def ingest(req: SynthesisRequest, work: Path) -> dict:
     """Read and clean the source into ``work/real.parquet`` and ``work/schema.json``."""
     if req.modality != "tabular":
         raise ConfigError(f"modality: {req.modality!r} is not available in the pipeline yet (only 'tabular')")
+    from synthgan.preflight import check_request
     table = read_table(req.source.path, discrete_columns=req.discrete_columns)
+    check_request(req, table.data)                  # before any work: columns, values, contract, model
     work.mkdir(parents=True, exist_ok=True)
     table.data.to_parquet(work / "real.parquet", index=False)
     (work / "schema.json").write_text(table.schema.to_json())
-    for col in ([req.target] if req.target else []) + list(req.generate.per_condition):
-        if col not in table.data.columns:
-            raise ConfigError(f"column {col!r} named in the request is not in {req.source.path}; "
-                              f"columns are {list(table.data.columns)}")
     return {"real": str(work / "real.parquet"), "schema": str(work / "schema.json"), "rows": len(table.data)}
 
 
@@ -204,14 +202,36 @@ def check_contract(paths: dict, req: SynthesisRequest, work: Path) -> dict | Non
     return {"success": all(r.success for r in checks.values()),
             "statistics": {k: r.statistics for k, r in checks.items()},
             "failures": [f"{k}: {f.message}" for k, r in checks.items() for f in r.failures],
-            "path": str(work / "contract_result.json")}
+            "details": contract_details(checks), "path": str(work / "contract_result.json")}
 
 
-def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
-    """Scores and gates; scores.json and report.html in ``work``. Fidelity, detection, utility and
-    privacy judge the freely drawn rows (the per-condition rows are skewed on purpose); the
-    per-condition rows feed the augmentation lift."""
+def contract_details(checks: dict) -> list[dict]:
+    """One dict per failed rule of each part: what :class:`synthgan.outcome.Reason` is made of."""
+    return [{"part": k, "expectation": f.expectation, "columns": list(f.columns), "measured": f.measured,
+             "limit": f.limit, "gap": f.gap} for k, r in checks.items() for f in r.failures]
+
+
+def run_context(req: SynthesisRequest, paths: dict, contract: dict | None, run: dict | None, outcome,
+                conditional: pd.DataFrame | None = None):
+    """What the report shows of the run beside the scores (see :class:`RunContext`)."""
+    from synthgan.evaluate.run_report import RunContext
+    run = run or {}
+    model = Path(paths["model"]) if paths.get("model") else None
+    return RunContext(outcome=outcome, contract=contract, request=req.name, run_id=run.get("run_id"),
+                      modality=req.modality, model_key=model.name if model else None, created=run.get("created"),
+                      flow_run_id=run.get("flow_run_id"), versions=library_versions(), model_dir=model,
+                      per_condition=dict(req.generate.per_condition), conditional=conditional)
+
+
+def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | None = None,
+             run: dict | None = None) -> dict:
+    """Scores, gates and the outcome (gates and ``contract``, :func:`check_contract`'s result);
+    scores.json and report.html in ``work``. Fidelity, detection, utility and privacy judge the
+    freely drawn rows (the per-condition rows are skewed on purpose); the per-condition rows feed
+    the augmentation lift and the report's per-condition tables. ``run``: run_id, created,
+    flow_run_id for the report."""
     from synthgan.evaluate import evaluate_tabular
+    from synthgan.outcome import Outcome
     train = pd.read_parquet(paths["train"])
     synth = pd.read_parquet(paths["free"] if req.generate.rows else paths["synthetic"])
     keep = [c for c in train.columns if c in synth.columns]       # dropped personal data is not scored
@@ -223,7 +243,9 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
         # The copy gate judges every published row (counted shard by shard), not the sample.
         result.privacy.exact_copies_all_rows = (paths["copies"], paths["rows"])
         result.gates = req.quality_gates.check(result)
-    written = result.write(work, title=f"synthgan: {req.name}")
+    outcome = Outcome.judge(result.gates, contract)
+    written = result.write(work, title=f"synthgan: {req.name}",
+                           run=run_context(req, paths, contract, run, outcome, augment))
     p = result.privacy
     headline = [{"measure": "fidelity score", "value": result.fidelity.score},
                 {"measure": "detection AUC", "value": result.detection_auc},
@@ -232,7 +254,8 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
                 {"measure": "exact-copy rate", "value": p.exact_copy_rate},
                 {"measure": "membership AUC", "value": p.mia_auc}]
     return {"passed": result.passed, "scores": result.to_dict(), "report": str(written["report"]),
-            "failed_gates": [g.reason for g in result.failed_gates], "headline": headline}
+            "failed_gates": [g.reason for g in result.failed_gates], "headline": headline,
+            "outcome": outcome.to_dict()}
 
 
 def manifest(req: SynthesisRequest, paths: dict, contract: dict | None, evaluation: dict) -> dict:
@@ -240,7 +263,7 @@ def manifest(req: SynthesisRequest, paths: dict, contract: dict | None, evaluati
     model = read_json(Path(paths["model"]) / "manifest.json")
     data = model.get("data", {})
     return {"request": json.loads(req.model_dump_json()), "schema": json.loads(Path(paths["schema"]).read_text()),
-            "rows": {"real": paths["real_rows"], "train": len(pd.read_parquet(paths["train"], columns=[])),
+            "row_counts": {"real": paths["real_rows"], "train": len(pd.read_parquet(paths["train"], columns=[])),
                      "holdout": len(pd.read_parquet(paths["holdout"], columns=[])), "synthetic": paths["rows"]},
             "model": {"key": Path(paths["model"]).name, "format": model.get("format"),
                       "training_data_fingerprint": paths["fingerprint"], "seed": model["seed"],

@@ -21,7 +21,9 @@ def _frame(images: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
 def ingest(req: SynthesisRequest, work: Path) -> dict:
     """Read the images (folder of class folders or Parquet) into ``work/real.parquet``."""
     from synthgan.ingest.images import crop
+    from synthgan.preflight import check_request
     data = read_images(req.source.path, resize=req.images.resize)
+    check_request(req, pd.DataFrame({"label": data.labels}), condition_columns=["label"])
     work.mkdir(parents=True, exist_ok=True)
     _frame(crop(data.images, data.height, data.width), data.labels).to_parquet(work / "real.parquet", index=False)
     (work / "schema.json").write_text(json.dumps({"columns": [
@@ -63,8 +65,11 @@ def generate(model_dir: str, train: str, req: SynthesisRequest, work: Path) -> d
             "rows": len(synth)}
 
 
-def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
+def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | None = None,
+             run: dict | None = None) -> dict:
     """Image metrics on all generated images (labels are asked for, so every image is judged)."""
+    from synthgan.outcome import Outcome
+    from synthgan.steps import run_context
     from synthgan.evaluate.image_report import render_image_report
     from synthgan.evaluate.images import evaluate_images
     train, hold, synth = (pd.read_parquet(paths[k]) for k in ("train", "holdout", "synthetic"))
@@ -76,10 +81,14 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
     scores["gates"] = [g.__dict__ for g in gates]
     scores["passed"] = all(g.passed for g in gates)
     write_json(work / "scores.json", scores)
+    outcome = Outcome.judge(gates, contract)
     (work / "report.html").write_text(render_image_report(scores, arrays[0], arrays[2], classes, gates,
-                                                          f"synthgan: {req.name}"), encoding="utf-8")
+                                                          f"synthgan: {req.name}",
+                                                          run=run_context(req, paths, contract, run, outcome)),
+                                      encoding="utf-8")
     headline = [{"measure": "conditional accuracy", "value": scores["conditional_accuracy"]},
                 {"measure": "CAS ratio", "value": scores["cas_ratio"]},
                 {"measure": "Frechet distance", "value": scores["frechet_distance"]}]
     return {"passed": scores["passed"], "scores": scores, "report": str(work / "report.html"),
-            "failed_gates": [g.reason for g in gates if not g.passed], "headline": headline}
+            "failed_gates": [g.reason for g in gates if not g.passed], "headline": headline,
+            "outcome": outcome.to_dict()}

@@ -29,9 +29,8 @@ def ingest(req: SynthesisRequest, work: Path) -> dict:
     series = read_series(df, entity, time, features, static, source=str(req.source.path))
     if req.target and req.target not in static:
         raise ConfigError(f"target: {req.target!r} must be one of the static columns {static}")
-    for col in req.generate.per_condition:
-        if col not in static:
-            raise ConfigError(f"generate.per_condition: {col!r} is not a static column {static}")
+    from synthgan.preflight import check_request
+    check_request(req, df, condition_columns=list(static))
     work.mkdir(parents=True, exist_ok=True)
     df.to_parquet(work / "real.parquet", index=False)
     (work / "schema.json").write_text(infer_schema(df).to_json())
@@ -94,8 +93,11 @@ def _shift_ids(ids: pd.Series, offset: int) -> pd.Series:
     return ids.map(lambda v: f"syn-{int(str(v).removeprefix('syn-')) + offset:06d}")
 
 
-def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
+def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | None = None,
+             run: dict | None = None) -> dict:
     """Sequence metrics on the freely drawn series, the series gates, scores.json and report.html."""
+    from synthgan.outcome import Outcome
+    from synthgan.steps import run_context
     from synthgan.evaluate.series_report import render_series_report
     from synthgan.evaluate.timeseries import evaluate_timeseries
     entity, time, features, static = _spec(req)
@@ -111,10 +113,13 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path) -> dict:
     write_json(work / "scores.json", scores)
     real_s = read_series(train, entity, time, features, static)
     synth_s = read_series(synth, entity, time, real_s.features, static)
-    (work / "report.html").write_text(render_series_report(ev, real_s, synth_s, gates, f"synthgan: {req.name}"),
+    outcome = Outcome.judge(gates, contract)
+    (work / "report.html").write_text(render_series_report(ev, real_s, synth_s, gates, f"synthgan: {req.name}",
+                                                           run=run_context(req, paths, contract, run, outcome)),
                                       encoding="utf-8")
     headline = [{"measure": "discriminative score", "value": scores["discriminative_score"]},
                 {"measure": "predictive ratio", "value": scores["predictive_ratio"]},
                 {"measure": "autocorrelation gap", "value": scores["autocorrelation_gap"]}]
     return {"passed": scores["passed"], "scores": scores, "report": str(work / "report.html"),
-            "failed_gates": [g.reason for g in gates if not g.passed], "headline": headline}
+            "failed_gates": [g.reason for g in gates if not g.passed], "headline": headline,
+            "outcome": outcome.to_dict()}

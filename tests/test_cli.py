@@ -102,12 +102,37 @@ def test_contract_draft_then_validate(tmp_path, mixed):
     bad_path = tmp_path / "bad.csv"
     bad.to_csv(bad_path, index=False)
     result = tmp_path / "result.json"
-    r = runner.invoke(app, ["validate", str(bad_path), "--contract", str(contract), "--out", str(result)])
+    r = runner.invoke(app, ["validate", str(bad_path), "--contract", str(contract), "--out", str(result)],
+                      env={"COLUMNS": "250"})
     assert r.exit_code == 1
     assert "zzz" in r.output and "column absent: score" in r.output and "failed: 8 of" in r.output
     saved = json.loads(result.read_text())
     assert saved["success"] is False
     assert {"group", "score"} <= {c for f in saved["failures"] for c in f["columns"]}
+
+
+def test_validate_states_the_limit_and_no_markup_eats_the_data(tmp_path, mixed):
+    data = tmp_path / "mixed.parquet"
+    mixed.to_parquet(data, index=False)
+    contract = tmp_path / "mixed.json"
+    assert runner.invoke(app, ["contract", "draft", str(data), "--name", "mixed", "--out", str(contract)]).exit_code == 0
+    bad = mixed.copy()
+    bad["group"] = bad["group"].astype(object)
+    bad.loc[:19, "group"] = "[red]x[/]"                          # text that Rich would read as markup
+    bad["score"] = bad["score"] + 100 * bad["score"].std()     # the mean far outside its band
+    bad_path = tmp_path / "bad.parquet"
+    bad.to_parquet(bad_path, index=False)
+    r = runner.invoke(app, ["validate", str(bad_path), "--contract", str(contract)], env={"COLUMNS": "250"})
+    assert r.exit_code == 1
+    out = " ".join(r.output.split())
+    assert '"[red]x[/]" x20' in out                             # the data, verbatim
+    assert "allowed" in out and "values in {" in out            # the rule's limit, not only what was seen
+    assert "mean between" in out
+
+
+def test_help_text_keeps_brackets():
+    r = runner.invoke(app, ["contract", "draft", "--help"], env={"COLUMNS": "200"})
+    assert "[data_contracts/NAME.json]" in r.output
 
 
 def test_contract_bad_name_and_unreadable_data(tmp_path, mixed):

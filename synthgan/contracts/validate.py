@@ -44,11 +44,115 @@ class FailedExpectation:
     unexpected_percent: float | None = None
 
     @property
+    def limit(self) -> str:
+        """What the rule allows, in words (from its arguments)."""
+        return allowed(self.expectation, self.kwargs)
+
+    @property
+    def measured(self) -> str:
+        """What the data showed, in words."""
+        return observed_text(self.observed, self.unexpected_count, self.unexpected_percent)
+
+    @property
+    def gap(self) -> float | None:
+        """How far a measured number lies outside its allowed band (None when not a number)."""
+        return band_gap(self.expectation, self.kwargs, self.observed, self.unexpected_percent)
+
+    @property
     def message(self) -> str:
         where = f" on {', '.join(self.columns)}" if self.columns else ""
-        count = "" if self.unexpected_count is None else \
-            f"; {self.unexpected_count} unexpected ({self.unexpected_percent or 0:.2f}%)"
-        return f"{self.expectation}{where}: observed {self.observed!r}{count}"
+        unit = " percentage points" if self.kwargs.get("mostly") is not None else ""
+        gap = "" if self.gap is None else f" (off by {_num(self.gap)}{unit})"
+        return f"{self.expectation}{where}: observed {self.measured}; allowed {self.limit}{gap}"
+
+
+def _num(v) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
+
+
+def _short_set(values, limit: int = 8) -> str:
+    items = [json.dumps(v, default=str) if not isinstance(v, (list, tuple)) else
+             "(" + ", ".join(json.dumps(x, default=str) for x in v) + ")" for v in values]
+    more = f", ... {len(items) - limit} more" if len(items) > limit else ""
+    return "{" + ", ".join(items[:limit]) + more + "}"
+
+
+def allowed(expectation: str, kwargs: dict) -> str:
+    """The limit a rule sets, from its arguments: a band, a set, a share of rows."""
+    k = kwargs
+    parts = []
+    if "min_value" in k or "max_value" in k:
+        lo, hi = k.get("min_value"), k.get("max_value")
+        what = {"expect_column_mean_to_be_between": "mean", "expect_column_stdev_to_be_between": "standard deviation",
+                "expect_column_median_to_be_between": "median", "expect_table_row_count_to_be_between": "row count",
+                "expect_column_sum_to_be_between": "sum",
+                "expect_column_proportion_of_non_null_values_to_be_between": "share of non-null values",
+                "expect_column_unique_value_count_to_be_between": "distinct values",
+                "expect_column_proportion_of_unique_values_to_be_between": "share of distinct values",
+                }.get(expectation, "values")
+        if lo is not None and hi is not None:
+            parts.append(f"{what} between {_num(lo)} and {_num(hi)}")
+        elif lo is not None:
+            parts.append(f"{what} >= {_num(lo)}")
+        elif hi is not None:
+            parts.append(f"{what} <= {_num(hi)}")
+    if "value_set" in k:
+        parts.append(f"values in {_short_set(k['value_set'] or [])}")
+    if "value_pairs_set" in k:
+        parts.append(f"pairs in {_short_set(k['value_pairs_set'] or [], 5)}")
+    if "column_set" in k:
+        parts.append(f"exactly the columns {_short_set(k['column_set'] or [], 20)}")
+    if "type_list" in k:
+        parts.append(f"a type in {_short_set(k['type_list'] or [])}")
+    if expectation == "expect_column_values_to_not_be_null":
+        parts.append("non-null values")
+    if expectation == "expect_column_to_exist":
+        parts.append("the column present")
+    if "column_A" in k and expectation.startswith("expect_column_pair_values_a_to_be_greater_than_b"):
+        op = ">=" if k.get("or_equal") else ">"
+        parts.append(f"{k['column_A']} {op} {k['column_B']}")
+    if not parts:
+        shown = {key: v for key, v in k.items() if key not in ("column", "column_A", "column_B", "result_format")}
+        parts.append(json.dumps(shown, default=str) if shown else "the rule to hold")
+    text = "; ".join(parts)
+    if "mostly" in k and k["mostly"] is not None and k["mostly"] < 1:
+        text += f" in at least {k['mostly']:.2%} of rows (at most {1 - k['mostly']:.2%} unexpected)"
+    elif any(key in k for key in ("value_set", "value_pairs_set")) or expectation in (
+            "expect_column_values_to_be_between", "expect_column_values_to_not_be_null",
+            "expect_column_values_to_be_in_type_list") or expectation.startswith("expect_column_pair_values_a"):
+        text += " in every row"
+    return text
+
+
+def observed_text(observed, unexpected_count: int | None, unexpected_percent: float | None) -> str:
+    """What the data showed: a number, a value, or the unexpected rows with examples."""
+    if unexpected_count is not None:
+        text = f"{unexpected_count:,} unexpected row(s) ({unexpected_percent or 0:.2f}%)"
+        examples = observed.get("unexpected_values") if isinstance(observed, dict) else None
+        if examples:
+            text += ", e.g. " + ", ".join(f"{json.dumps(v, default=str)} x{n}" for v, n in examples[:5])
+        return text
+    if isinstance(observed, float):
+        return _num(observed)
+    return observed if isinstance(observed, str) else json.dumps(observed, default=str)
+
+
+def band_gap(expectation: str, kwargs: dict, observed, unexpected_percent: float | None) -> float | None:
+    """Distance of a measured statistic outside [min_value, max_value], or of the unexpected share
+    (percentage points) above what ``mostly`` allows; None when neither applies."""
+    mostly = kwargs.get("mostly")
+    if mostly is not None and unexpected_percent is not None:
+        return max(unexpected_percent - 100.0 * (1.0 - mostly), 0.0)
+    if isinstance(observed, bool) or not isinstance(observed, (int, float)):
+        return None
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    if isinstance(lo, (int, float)) and observed < lo:
+        return float(lo - observed)
+    if isinstance(hi, (int, float)) and observed > hi:
+        return float(observed - hi)
+    return None
 
 
 @dataclass
@@ -63,7 +167,8 @@ class ContractResult:
 
     def to_dict(self) -> dict:
         return {"contract": self.contract, "success": self.success, "statistics": self.statistics,
-                "failures": [{**asdict(f), "message": f.message} for f in self.failures], "gx_result": self.raw}
+                "failures": [{**asdict(f), "message": f.message, "measured": f.measured, "limit": f.limit,
+                              "gap": f.gap} for f in self.failures], "gx_result": self.raw}
 
 
 def _plain(obj: Any) -> Any:

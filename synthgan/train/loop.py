@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from torch import nn
 from synthgan.train import distributed
 from synthgan.train.device import amp_dtype, uses_amp
 from synthgan.train.losses import gradient_penalty
+
+_log = logging.getLogger("synthgan.train")
+LOGGED_EPOCHS = 100     # progress lines a fit writes to the log (Prefect's run log in the pipeline), at most ~this
 
 
 @dataclass
@@ -170,6 +174,7 @@ class AdversarialTrainer:
         start = ckpt.load(self, checkpoint) if checkpoint is not None and (checkpoint / "state.json").exists() else 0
         log = log_path.open("a") if log_path is not None else None
         progress = _progress(self.cfg.verbose)
+        every = max(1, self.cfg.epochs // LOGGED_EPOCHS)     # at most ~LOGGED_EPOCHS progress lines in logs
         try:
             with progress:
                 task = progress.add_task("training", total=self.cfg.epochs, completed=start, losses="")
@@ -181,6 +186,9 @@ class AdversarialTrainer:
                     progress.update(task, advance=1, losses=(
                         f"D {rec['loss_d']:+.3f}  G {rec['loss_g']:+.3f}  cond {rec['loss_cond']:.3f}"))
                     done = epoch + 1
+                    if done % every == 0 or done == self.cfg.epochs:
+                        _log.info("training: epoch %d/%d  loss D %+.4f  G %+.4f  cond %.4f  (%.2f s/epoch)", done,
+                                  self.cfg.epochs, rec["loss_d"], rec["loss_g"], rec["loss_cond"], rec["seconds"])
                     if checkpoint is not None and done < self.cfg.epochs and done % self.cfg.checkpoint_every == 0:
                         ckpt.save(self, checkpoint, done)
         finally:

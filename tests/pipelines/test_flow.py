@@ -68,18 +68,47 @@ def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
     from prefect.client.orchestration import get_client
     with get_client(sync_client=True) as client:
         arts = {a.key: a for a in client.read_artifacts() if a.key}
-    assert arts["tiny-summary"].type == "markdown" and "published" in arts["tiny-summary"].data
+    assert arts["tiny-summary"].type == "markdown" and "PUBLISHED" in arts["tiny-summary"].data
     assert arts["tiny-scores"].type == "table"
 
 
-def test_gate_failure_publishes_nothing(tmp_path):
-    result = synthesize(str(write_request(tmp_path, gates={**OFF, "max_detection_auc": 0.5})))
-    assert result["status"] == "rejected"
+def test_gate_failure_publishes_nothing_and_fails_the_flow_run(tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from pipelines.synthesize import RunRejected, outcome_of
+    state = synthesize(str(write_request(tmp_path, gates={**OFF, "max_detection_auc": 0.5})), return_state=True)
+    # a rejected run is a FAILED flow run named "Rejected", its message the reasons: alerts fire
+    assert state.is_failed() and state.name == "Rejected"
+    assert "max_detection_auc" in state.message and "<= 0.500" in state.message
+    result = outcome_of(state)
+    assert result["status"] == "rejected" and result["outcome"]["headline"].startswith("REJECTED: 1 reason")
     home = tmp_path / "out" / "tiny"
     assert not (home / result["run_id"]).exists() and not (home / "LATEST").exists()
     reasons = json.loads((home / "_rejected" / result["run_id"] / "reasons.json").read_text())
-    assert any(r.startswith("detection AUC") and "> maximum 0.500" in r for r in reasons["reasons"])
-    assert (home / "_rejected" / result["run_id"] / "report.html").exists()
+    assert reasons["status"] == "rejected"
+    [detail] = reasons["details"]
+    assert detail["rule"] == "max_detection_auc" and detail["limit"] == "<= 0.500"
+    assert float(detail["measured"]) > 0.5 and detail["gap"] == pytest.approx(float(detail["measured"]) - 0.5, abs=1e-3)
+    assert reasons["reasons"] == [detail["message"]]
+    report = (home / "_rejected" / result["run_id"] / "report.html").read_text()
+    assert "REJECTED" in report and "max_detection_auc" in report
+    import time
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        arts = {a.key: a for a in client.read_artifacts() if a.key}
+        for _ in range(40):                  # logs reach the server in batches, a few seconds late
+            logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+            text = "\n".join(entry.message for entry in logs)
+            if "max_detection_auc" in text and "training: epoch 2/2" in text:
+                break
+            time.sleep(0.5)
+    assert run.name == f"tiny-{result['run_id']}" and {"synthgan", "tiny", "tabular"} <= set(run.tags)
+    assert "max_detection_auc" in text and "REJECTED" in text         # the reasons, in the run's log
+    assert "training: epoch 2/2" in text                                # and the training progress
+    summary = arts["tiny-summary"].data
+    assert "REJECTED" in summary and "nothing published" in summary and "max_detection_auc" in summary
+    with pytest.raises(RunRejected, match="max_detection_auc"):      # called directly: raises, not a quiet dict
+        synthesize(str(write_request(tmp_path, gates={**OFF, "max_detection_auc": 0.5})))
 
 
 def test_failure_mid_publish_leaves_no_partial_run(tmp_path, monkeypatch):
@@ -154,22 +183,45 @@ def test_scheduled_requests_become_deployments(tmp_path):
     write_request(tmp_path, name="nightly", schedule="0 2 * * *")
     write_request(tmp_path, name="weekly", schedule="30 4 * * 1")
     write_request(tmp_path, name="adhoc")
-    deps = {d.name: d for d in build_deployments(tmp_path)}
-    assert set(deps) == {"nightly", "weekly"}
+    (tmp_path / "broken.yaml").write_text("name: broken\nmodality: tabular\n")
+    with pytest.raises(Exception, match="broken.yaml"):
+        build_deployments(tmp_path)
+    skipped = []
+    deps = {d.name: d for d in build_deployments(tmp_path, skipped)}
+    assert [(f.name, "source" in e) for f, e in skipped] == [("broken.yaml", True)]
+    assert set(deps) == {"nightly", "weekly", "adhoc"}          # every request, scheduled or not
     assert deps["nightly"].schedules[0].schedule.cron == "0 2 * * *"
-    assert deps["weekly"].parameters == {"request_path": str((tmp_path / "weekly.yaml").resolve())}
+    assert not deps["adhoc"].schedules
+    assert deps["weekly"].parameters == {"request": str((tmp_path / "weekly.yaml").resolve())}
     assert deps["weekly"].flow_name == "synthgan-synthesize"
+    assert {"synthgan", "weekly", "tabular"} <= set(deps["weekly"].tags)
+    # a typed form: every parameter described, counts non-negative
+    props = deps["adhoc"]._parameter_openapi_schema.properties
+    assert set(props) == {"request", "output", "rows", "per_condition", "seed"}
+    assert all(props[k].get("description") for k in props)
+    assert {"minimum": 0, "type": "integer"} in props["rows"]["anyOf"]
+
+
+def test_form_overrides_are_validated_like_the_yaml(tmp_path):
+    path = write_request(tmp_path, name="form")
+    with pytest.raises(Exception, match="generate.per_condition.group: value 'C' never occurs.*did you mean 'c'"):
+        synthesize(str(path), rows=50, per_condition={"group": {"C": 10}})
+    result = synthesize(str(path), rows=50, per_condition={"group": {"c": 10}})
+    manifest = json.loads((Path(result["path"]) / "manifest.json").read_text())
+    assert manifest["rows"] == 60 and manifest["request"]["generate"]["rows"] == 50
+    assert manifest["row_counts"]["synthetic"] == 60 and manifest["row_counts"]["train"] == 320
 
 
 def test_cli_run_reports_where_or_why(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(app, ["run", str(write_request(tmp_path))])
     assert ok.exit_code == 0, ok.output
-    assert "published" in ok.output and "report.html" in ok.output
+    assert "PUBLISHED" in ok.output and "report.html" in ok.output
     bad = runner.invoke(app, ["run", str(write_request(tmp_path, name="strict", gates={**OFF, "max_exact_copy_rate": 0.0,
                                                                                    "max_detection_auc": 0.5}))])
     assert bad.exit_code == 1
-    assert "nothing published" in bad.output and "detection AUC" in bad.output
+    assert "REJECTED: " in bad.output and "max_detection_auc" in bad.output
+    assert "nothing published" in bad.output and "reasons.json" in bad.output
 
 
 def published_run(folder: Path, req: dict) -> Path:
