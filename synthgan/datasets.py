@@ -2,6 +2,7 @@
 bundled digits as a Parquet image dataset.
 
     python -m synthgan.datasets sines requests/data/sines.parquet
+    python -m synthgan.datasets movements requests/data/movements.parquet
     python -m synthgan.datasets digits requests/data/digits.parquet
 """
 
@@ -39,6 +40,33 @@ def labelled_sines(n: int = 600, steps: int = 24, seed: int = 0) -> pd.DataFrame
     return df.rename(columns={"series": "machine"})
 
 
+def movements(n: int = 100, steps: int = 150, seed: int = 0) -> pd.DataFrame:
+    """A small labelled set whose classes differ in the shape of one movement, not in level or scale.
+
+    Each series is a slow random drift plus noise with one movement of height 1 centred at a random
+    step (30 to ``steps`` - 30) and 12 to 20 steps wide: a sharp ``spike`` (triangle), a flat-topped
+    ``plateau`` (trapezoid), or a ``double`` (two half-width spikes). The classes share the height,
+    the timing distribution and the background; a classifier must see the shape. Labels are
+    balanced; one feature (``signal``) and a ``site`` attribute unrelated to the class."""
+    rng = np.random.default_rng(seed)
+    classes = np.array(["spike", "plateau", "double"])
+    label = classes[rng.permutation(np.arange(n) % 3)]
+    t = np.arange(steps)[None, :]
+    centre = rng.uniform(30, steps - 30, (n, 1))
+    width = rng.uniform(12, 20, (n, 1))
+    d = np.abs(t - centre) / (width / 2)                                      # 0 at the centre, 1 at the edges
+    spike = np.clip(1 - d, 0, None)
+    plateau = np.clip(1.6 * (1 - d), 0, 1)
+    half = np.clip(1 - np.abs(np.abs(t - centre) - width / 4) / (width / 4), 0, None) * (d < 1)
+    move = np.where((label == "spike")[:, None], spike, np.where((label == "plateau")[:, None], plateau, half))
+    drift = np.cumsum(rng.normal(0, 0.02, (n, steps)), axis=1)
+    x = move + drift - drift.mean(axis=1, keepdims=True) + rng.normal(0, 0.05, (n, steps))
+    df = series_from_arrays(x[:, :, None], labels=label, feature_names=["signal"], label_name="shape")
+    df["shape"] = df["shape"].astype("str")
+    df["site"] = pd.Series(rng.choice(["a", "b"], n)[df["series"]], dtype="str")
+    return df
+
+
 def digits_frame() -> pd.DataFrame:
     """scikit-learn's bundled digits as an image dataset: ``image`` (struct with PNG bytes), ``label``."""
     from sklearn.datasets import load_digits
@@ -49,7 +77,7 @@ def digits_frame() -> pd.DataFrame:
     return pd.DataFrame({"image": [{"bytes": encode_png(im)} for im in images], "label": d.target.astype(np.int64)})
 
 
-MAKERS = {"sines": labelled_sines, "digits": digits_frame}
+MAKERS = {"sines": labelled_sines, "movements": movements, "digits": digits_frame}
 
 
 def main(argv: list[str]) -> None:

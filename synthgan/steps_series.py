@@ -117,7 +117,9 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | No
     (work / "report.html").write_text(render_series_report(ev, real_s, synth_s, gates, f"synthgan: {req.name}",
                                                            run=run_context(req, paths, contract, run, outcome)),
                                       encoding="utf-8")
-    headline = [{"measure": "discriminative score", "value": scores["discriminative_score"]},
+    headline = [{"measure": "discriminative score (strong judge)", "value": scores["discriminative_score_strong"]},
+                {"measure": "label accuracy ratio", "value": scores["label_accuracy_ratio"]},
+                {"measure": "DCR ratio (p5)", "value": (scores.get("memorisation") or {}).get("dcr_p5_ratio")},
                 {"measure": "predictive ratio", "value": scores["predictive_ratio"]},
                 {"measure": "autocorrelation gap", "value": scores["autocorrelation_gap"]}]
     return {"passed": scores["passed"], "scores": scores, "report": str(work / "report.html"),

@@ -117,7 +117,7 @@ def _from_dict(cls, d: Mapping[str, Any] | None, label: str):
 
 def _judge(name: str, label: str, value: float | None, threshold: float, lower_bound: bool) -> GateResult:
     if value is None:
-        return GateResult(name, "skipped", None, threshold, f"{label}: not measured (no target column)")
+        return GateResult(name, "skipped", None, threshold, f"{label}: not measured (no target column or holdout)")
     if not math.isfinite(value):
         ok = lower_bound and value > 0          # +inf DCR ratio: holdout rows copy training rows
         return GateResult(name, "passed" if ok else "failed", value, threshold, f"{label} is {value}")
@@ -137,13 +137,22 @@ class SeriesGates:
     Attributes
     ----------
     max_discriminative_score : float
-        Highest |accuracy - 0.5| of the post-hoc real-vs-synthetic GRU classifier, 0-0.5.
+        Highest |accuracy - 0.5| of the strong post-hoc judge (ROCKET + ridge) telling real from
+        synthetic series, 0-0.5.
     max_predictive_ratio : float
         Highest predictive score (trained on synthetic) over the real baseline's.
+    min_label_accuracy_ratio : float
+        Lowest label accuracy train-on-synthetic over train-on-real (with a target). Skipped
+        without one.
+    min_dcr_ratio : float
+        Lowest ratio of the 5th-percentile distance to the closest training series, synthetic over
+        real holdout (memorisation). Skipped without a holdout.
     """
 
     max_discriminative_score: float | None = 0.20
     max_predictive_ratio: float | None = 1.20
+    min_label_accuracy_ratio: float | None = 0.80
+    min_dcr_ratio: float | None = 0.50
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -159,11 +168,23 @@ class SeriesGates:
         return asdict(self)
 
     def check(self, scores: dict) -> list[GateResult]:
-        """Every enabled gate, measured on ``SeriesEvaluation.to_dict()``."""
-        labels = {"max_discriminative_score": ("discriminative score", scores["discriminative_score"]),
-                  "max_predictive_ratio": ("predictive ratio (synthetic/real)", scores["predictive_ratio"])}
-        return [_judge(f.name, labels[f.name][0], labels[f.name][1], getattr(self, f.name), lower_bound=False)
-                for f in fields(self) if getattr(self, f.name) is not None]
+        """Every gate, measured on ``SeriesEvaluation.to_dict()``; switched-off ones as skipped."""
+        strong = scores.get("discriminative_score_strong")
+        memo = scores.get("memorisation") or {}
+        labels = {"max_discriminative_score": ("discriminative score (strong judge)",
+                                               strong if strong is not None else scores["discriminative_score"]),
+                  "max_predictive_ratio": ("predictive ratio (synthetic/real)", scores["predictive_ratio"]),
+                  "min_label_accuracy_ratio": ("label accuracy ratio (TSTR/TRTR)", scores.get("label_accuracy_ratio")),
+                  "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout series)", memo.get("dcr_p5_ratio"))}
+        out = []
+        for f in fields(self):
+            label, value = labels[f.name]
+            threshold = getattr(self, f.name)
+            if threshold is None:
+                out.append(GateResult(f.name, "skipped", value, None, f"{label}: gate switched off"))
+            else:
+                out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
+        return out
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,10 @@ def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: Series
                          title: str = "Synthetic time-series evaluation", *, run: RunContext | None = None) -> str:
     """The whole page as a string; ``run`` (the pipeline run) adds the outcome, contract, losses and metadata."""
     d = ev.to_dict()
-    rows = [["discriminative score (|accuracy - 0.5|, 0 = indistinguishable)", d["discriminative_score"]],
+    memo = d.get("memorisation") or {}
+    rows = [["discriminative score, strong judge (ROCKET + ridge; |accuracy - 0.5|, 0 = indistinguishable)",
+             d.get("discriminative_score_strong")],
+            ["discriminative score, TimeGAN's paper-sized GRU", d["discriminative_score"]],
             ["predictive score, trained on synthetic (MAE on real)", d["predictive_score_synthetic"]],
             ["predictive score, trained on real", d["predictive_score_real"]],
             ["predictive ratio (synthetic / real)", d["predictive_ratio"]],
@@ -65,7 +68,13 @@ def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: Series
     rows += [[f"feature {k} (KS complement)", v] for k, v in d["feature_shapes"].items()]
     rows += [[f"static {k} (shape)", v] for k, v in d["static_shapes"].items()]
     if d.get("label_accuracy"):
-        rows += [[f"label accuracy, {k.upper()}", v] for k, v in d["label_accuracy"].items()]
+        rows += [[f"label accuracy (ROCKET + ridge), {k.upper()}", v] for k, v in d["label_accuracy"].items()]
+        rows += [["label accuracy ratio (TSTR / TRTR)", d.get("label_accuracy_ratio")]]
+    if memo:
+        rows += [["distance to closest training series, 5th percentile: synthetic / holdout",
+                  f"{memo['dcr_synthetic_p5']:.4g} / {memo['dcr_holdout_p5']:.4g}"],
+                 ["DCR ratio (p5, synthetic / holdout; below 1 = closer than new real series)", memo["dcr_p5_ratio"]],
+                 ["synthetic series copying a training series", memo["exact_copies"]]]
     parts = [page_start(title, run), verdict(gates, run),
              f"<p class='note'>{len(real.lengths)} real and {len(synth.lengths)} synthetic series, "
              f"{len(real.features)} features, up to {real.max_len} steps.</p>",

@@ -4,6 +4,14 @@ A DoppelGANger-style split: the static attributes of a series, with its length w
 are one table learned by a :class:`TabularGAN` (so conditions on them are exact and mixed types,
 nulls and rare levels are handled as for tables); a recurrent feature generator, conditioned on the
 encoded attributes, writes the time steps. Both train with the shared adversarial loop.
+
+For scarce data (tens of series): the budget is at least ``min_steps`` generator steps whatever
+the epochs (50 series are one batch an epoch); the critic sees real and fake series through the
+same random, differentiable augmentation (DiffAugment: scale, shift, jitter), so it cannot simply
+memorise the few real ones; and a small classifier trained on the real series (frozen) guides the
+generator: for each discrete attribute it can tell from the series (checked on held-out series),
+fake series must be recognised as the attribute they were conditioned on. That is what makes
+series of one class look like that class, not only like series in general.
 """
 
 from __future__ import annotations
@@ -49,6 +57,11 @@ class TimeSeriesGANConfig:
     moment_weight: float = 1.0
     ema_decay: float = 0.995
     static_epochs: int = 300
+    min_steps: int = 2000          # at least this many generator steps, whatever the epochs (small sets)
+    static_min_steps: int = 1000   # the same for the static attributes' TabularGAN
+    augment: bool = True           # DiffAugment-style scaling, shift and jitter of real and fake critic inputs
+    guidance_weight: float = 1.0   # weight of the frozen real-series classifier's loss on fake series
+    guidance_steps: int = 600      # training steps of that classifier
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
@@ -56,7 +69,11 @@ class TimeSeriesGANConfig:
     def validate(self) -> None:
         check_common(self, ("epochs", "batch_size", "step_noise", "global_noise", "hidden", "layers",
                             "critic_channels", "d_steps", "static_epochs"),
-                     non_negative=("gp_weight", "moment_weight"))
+                     non_negative=("gp_weight", "moment_weight", "guidance_weight"))
+        for name in ("min_steps", "static_min_steps", "guidance_steps"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+                raise ConfigError(f"{name}: expected a non-negative integer, got {v!r}")
 
 
 class SeriesProblem:
@@ -68,10 +85,12 @@ class SeriesProblem:
     """
 
     def __init__(self, values: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, cfg: TimeSeriesGANConfig,
-                 np_rng: np.random.Generator, torch_rng: torch.Generator) -> None:
+                 np_rng: np.random.Generator, torch_rng: torch.Generator, codes: torch.Tensor | None = None,
+                 guide: "SeriesClassifier | None" = None) -> None:
         self.values, self.mask, self.cond, self.cfg = values, mask, cond, cfg
         self.np_rng, self.rng = np_rng, torch_rng
         self.batch = min(cfg.batch_size, len(values))
+        self.codes, self.guide = codes, guide
 
     def noise(self, b: int, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         dev = self.values.device
@@ -81,18 +100,26 @@ class SeriesProblem:
     def real_batch(self) -> Batch:
         idx = torch.as_tensor(self.np_rng.integers(len(self.values), size=self.batch), device=self.values.device)
         mask = self.mask[idx]
-        return Batch(torch.cat([self.values[idx], mask[:, :, None]], dim=2), self.cond[idx], mask)
+        return Batch(torch.cat([self.values[idx], mask[:, :, None]], dim=2), self.cond[idx], (mask, idx))
 
-    def generate(self, generator, batch: Batch) -> tuple[torch.Tensor, None]:
-        mask = batch.extra
+    def generate(self, generator, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = batch.extra[0]
         zs, zg = self.noise(*mask.shape)
         fake = generator(zs, zg, batch.cond) * mask[:, :, None]
-        return torch.cat([fake, mask[:, :, None]], dim=2), None
+        rows = torch.cat([fake, mask[:, :, None]], dim=2)
+        return rows, rows
 
     def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
-        return self._moments if self.cfg.moment_weight > 0 else torch.zeros((), device=self.values.device)
+        """The moment loss, and the guidance loss: a classifier trained on real series (frozen) must
+        recognise each fake series' discrete attributes (those it can tell from real series)."""
+        loss = self._moments if self.cfg.moment_weight > 0 else torch.zeros((), device=self.values.device)
+        if self.guide is not None and self.cfg.guidance_weight > 0:
+            loss = loss + self.cfg.guidance_weight * self.guide.loss(aux.float(), self.codes[batch.extra[1]])
+        return loss
 
     def critic_input(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if self.cfg.augment and torch.is_grad_enabled():
+            rows = augment(rows, self.rng)
         return torch.cat([rows.flatten(1), cond.to(rows.dtype)], dim=1)
 
     def moment_loss(self, fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -103,13 +130,53 @@ class SeriesProblem:
         return self.cfg.moment_weight * ((mf - mr).abs().mean() + (sf - sr).abs().mean())
 
 
+def augment(rows: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """DiffAugment for series (Zhao et al., 2020): the same random, differentiable changes to real and
+    fake critic inputs, so a critic trained on few series cannot memorise them: per series and
+    feature a scale in [0.9, 1.1] and a shift of sd 0.03, and per step a jitter of sd 0.01; the
+    validity mask (last channel) is kept and re-applied."""
+    x, mask = rows[:, :, :-1], rows[:, :, -1:]
+    b, _, f = x.shape
+    dev = rows.device
+    scale = 0.9 + 0.2 * torch.rand((b, 1, f), generator=gen, device=dev)
+    shift = 0.03 * torch.randn((b, 1, f), generator=gen, device=dev)
+    jitter = 0.01 * torch.randn(x.shape, generator=gen, device=dev)
+    return torch.cat([(x * scale + shift + jitter) * mask, mask], dim=2)
+
+
+class SeriesClassifier(torch.nn.Module):
+    """A small convolutional classifier of series (features and mask channels) into the codes of
+    one or more discrete attributes: masked mean and max pooling of dilated convolutions, one
+    linear head per attribute."""
+
+    def __init__(self, n_in: int, classes: list[int], channels: int = 32) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.conv = nn.Sequential(nn.Conv1d(n_in, channels, 5, padding=2), nn.LeakyReLU(0.2),
+                                  nn.Conv1d(channels, channels, 5, padding=4, dilation=2), nn.LeakyReLU(0.2),
+                                  nn.Conv1d(channels, channels, 5, padding=8, dilation=4), nn.LeakyReLU(0.2))
+        self.heads = nn.ModuleList(nn.Linear(2 * channels, k) for k in classes)
+
+    def forward(self, rows: torch.Tensor) -> list[torch.Tensor]:
+        mask = rows[:, :, -1:].transpose(1, 2)                                     # (B, 1, T)
+        h = self.conv(rows.transpose(1, 2))
+        mean = (h * mask).sum(2) / mask.sum(2).clamp_min(1.0)
+        top = h.masked_fill(mask == 0, -1e4).amax(2)
+        z = torch.cat([mean, top], 1)
+        return [head(z) for head in self.heads]
+
+    def loss(self, rows: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy over the attributes (code -1, a null, is ignored)."""
+        ce = torch.nn.functional.cross_entropy
+        return sum(ce(out, codes[:, k], ignore_index=-1) for k, out in enumerate(self(rows))) / len(self.heads)
+
 class _MomentProblem(SeriesProblem):
     """Computes the moment loss in ``generate`` (where the fake batch is) for ``generator_loss``."""
 
     def generate(self, generator, batch: Batch):
-        out, _ = super().generate(generator, batch)
-        self._moments = self.moment_loss(out[:, :, :-1].float(), batch.real[:, :, :-1], batch.extra)
-        return out, None
+        out, aux = super().generate(generator, batch)
+        self._moments = self.moment_loss(out[:, :, :-1].float(), batch.real[:, :, :-1], batch.extra[0])
+        return out, aux
 
 
 class TimeSeriesGAN:
@@ -137,12 +204,13 @@ class TimeSeriesGAN:
         static_table = self._static_table(series.static, series.lengths)
         self.static_gan_ = None
         if static_table.shape[1]:
-            self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, min_steps=0, batch_size=min(500, len(static_table)),
+            self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, min_steps=cfg.static_min_steps,
+                                          batch_size=min(500, len(static_table)),
                                           random_state=int(s_static.generate_state(1)[0]), device=cfg.device,
                                           verbose=False).fit(static_table)
         self._scale_from(series)
         cond = self._encode_static(static_table, np.random.default_rng(s_static))
-        self._train(series, cond, s_init, distributed.rank_seed(s_train))
+        self._train(series, cond, s_init, distributed.rank_seed(s_train), static_table)
         self._sample_seq_ = s_sample
         self.train_seconds_ = _time.perf_counter() - t0
         return self
@@ -174,7 +242,56 @@ class TimeSeriesGAN:
                                torch.as_tensor(enc.codes, device=gan.device_))
         return dense.float().cpu().numpy()
 
-    def _train(self, series: SeriesData, cond: np.ndarray, s_init, s_train) -> None:
+    def _guide(self, values: torch.Tensor, mask: torch.Tensor, table: pd.DataFrame, seed: int
+               ) -> tuple[torch.Tensor | None, SeriesClassifier | None]:
+        """The frozen classifier of the guidance loss, trained on real series for the discrete
+        attributes it can tell from the series: each attribute's validation accuracy (a seeded 25%
+        of the series) must beat always guessing its most common value by 0.1 and by two standard
+        errors. None when no attribute qualifies (or guidance is off)."""
+        cfg = self.config
+        if self.static_gan_ is None or cfg.guidance_weight <= 0 or cfg.guidance_steps == 0:
+            return None, None
+        kinds = {c.name: c.kind for c in self.static_gan_.schema_.columns}
+        cols = [c for c in table.columns if c != LENGTH and c in kinds and kinds[c].is_discrete]
+        if not cols:
+            return None, None
+        cats = [pd.Categorical(table[c].astype(object).where(table[c].notna(), None)) for c in cols]
+        codes = torch.as_tensor(np.stack([c.codes for c in cats], 1).astype(np.int64), device=values.device)
+        rows = torch.cat([values, mask[:, :, None]], 2)
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(rows))
+        n_val = max(len(rows) // 4, 1)
+        val, fit = order[:n_val], order[n_val:]
+        gen = torch.Generator(device=values.device).manual_seed(seed)
+        net = build_seeded(lambda: SeriesClassifier(rows.shape[2], [len(c.categories) for c in cats]),
+                           torch.Generator().manual_seed(seed), values.device)
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
+        for _ in range(cfg.guidance_steps):
+            i = torch.as_tensor(rng.choice(fit, min(64, len(fit))), device=values.device)
+            opt.zero_grad(set_to_none=True)
+            net.loss(augment(rows[i], gen), codes[i]).backward()
+            opt.step()
+        net.eval().requires_grad_(False)
+        with torch.no_grad():
+            outs = net(rows[torch.as_tensor(val, device=values.device)])
+        keep = []
+        for k, out in enumerate(outs):
+            truth = codes[val, k].cpu().numpy()
+            known = truth >= 0
+            if not known.any():
+                continue
+            acc = float((out.argmax(1).cpu().numpy()[known] == truth[known]).mean())
+            majority = float(np.bincount(truth[known]).max() / known.sum())
+            # clearly better than guessing: by 0.1 and by two standard errors of the guess's accuracy
+            if acc >= majority + max(0.1, 2.0 * np.sqrt(majority * (1 - majority) / known.sum())):
+                keep.append(k)
+        self.guided_ = {cols[k]: True for k in keep}
+        if not keep:
+            return None, None
+        net.heads = torch.nn.ModuleList(net.heads[k] for k in keep)
+        return codes[:, keep], net
+
+    def _train(self, series: SeriesData, cond: np.ndarray, s_init, s_train, table: pd.DataFrame | None = None) -> None:
         cfg, dev = self.config, self.device_
         n_feat, t = series.values.shape[2], series.max_len
         self.cond_dim_ = cond.shape[1]
@@ -184,10 +301,17 @@ class TimeSeriesGAN:
         critic = build_seeded(lambda: SequenceCritic(t, n_feat, self.cond_dim_, cfg.critic_channels), init, dev)
         torch_rng = torch.Generator(device=dev).manual_seed(int(s_train.generate_state(1)[0]))
         mask = np.arange(t)[None, :] < series.lengths[:, None]
-        problem = _MomentProblem(torch.as_tensor(self._scaled(series.values, series.lengths), device=dev),
-                                 torch.as_tensor(mask, dtype=torch.float32, device=dev),
-                                 torch.as_tensor(cond, device=dev), cfg, np.random.default_rng(s_train), torch_rng)
-        tc = TrainConfig(epochs=cfg.epochs, steps_per_epoch=max(len(mask) // problem.batch, 1), lr_g=cfg.lr_g,
+        values = torch.as_tensor(self._scaled(series.values, series.lengths), device=dev)
+        mask_t = torch.as_tensor(mask, dtype=torch.float32, device=dev)
+        self.guided_ = {}
+        codes, guide = (None, None) if table is None else \
+            self._guide(values, mask_t, table, int(s_init.generate_state(2)[1]))
+        problem = _MomentProblem(values, mask_t, torch.as_tensor(cond, device=dev), cfg, np.random.default_rng(s_train),
+                                 torch_rng, codes, guide)
+        steps_per_epoch = max(len(mask) // problem.batch, 1)
+        # The budget is at least min_steps generator steps: 50 series are one batch per epoch.
+        epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
+        tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, lr_g=cfg.lr_g,
                          lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight, gp_fraction=1.0, pac=1,
                          ema_decay=cfg.ema_decay, verbose=cfg.verbose)
         trainer = AdversarialTrainer(self.generator_, critic, problem, tc, dev, torch_rng)

@@ -95,7 +95,7 @@ def test_gate_failure_publishes_nothing_and_fails_the_flow_run(tmp_path):
     import time
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
-        arts = {a.key: a for a in client.read_artifacts() if a.key}
+        arts = {a.key: a for a in client.read_artifacts() if a.key and a.flow_run_id == run.id}   # this run's
         for _ in range(40):                  # logs reach the server in batches, a few seconds late
             logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
             text = "\n".join(entry.message for entry in logs)
@@ -239,9 +239,10 @@ def test_timeseries_request_publishes_long_format_series(tmp_path):
     req = {"name": "machines", "modality": "timeseries", "source": {"path": "machines.parquet"},
            "series": {"entity": "machine", "time": "step", "static": ["speed", "site"],
                       "features": ["vibration", "temperature"]},
-           "target": "speed", "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"static_epochs": 10}},
+           "target": "speed", "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"static_epochs": 10, "min_steps": 0, "static_min_steps": 0}},
            "generate": {"rows": 30, "per_condition": {"speed": {"fast": 10}}},
-           "gates": {"max_discriminative_score": None, "max_predictive_ratio": None}, "output": "out", "seed": 0}
+           "gates": {"max_discriminative_score": None, "max_predictive_ratio": None, "min_label_accuracy_ratio": None,
+                     "min_dcr_ratio": None}, "output": "out", "seed": 0}
     run = published_run(tmp_path, req)
     df = pq.read_table(run / "data" / "part-00000.parquet").to_pandas()
     assert df["machine"].nunique() == 40
