@@ -69,17 +69,31 @@ def model_arguments(req: SynthesisRequest) -> dict:
     return {"epochs": resolved["epochs"], **req.model.hyperparameters, "random_state": req.seed}
 
 
-def check_hyperparameters(req: SynthesisRequest) -> None:
-    """The model accepts the request's preset and hyperparameters (names and values): building it
-    checks them, without training."""
+def build_model(req: SynthesisRequest):
+    """The request's model, built (not trained) as the fit steps build it."""
     if req.modality == "timeseries":
         from synthgan.synthesizers.timeseries import TimeSeriesGAN as cls
     elif req.modality == "image":
         from synthgan.synthesizers.image import ImageGAN as cls
     else:
         from synthgan.synthesizers.tabular import TabularGAN as cls
+    return cls(**model_arguments(req))
+
+
+def resolved_config(req: SynthesisRequest) -> dict:
+    """Every hyperparameter the request's model will train with, library defaults included (so a
+    change of default changes the model cache key); the verbosity left out."""
+    from dataclasses import asdict
+    cfg = asdict(build_model(req).config)
+    cfg.pop("verbose", None)
+    return cfg
+
+
+def check_hyperparameters(req: SynthesisRequest) -> None:
+    """The model accepts the request's preset and hyperparameters (names and values): building it
+    checks them, without training."""
     try:
-        cls(**model_arguments(req))
+        build_model(req)
     except (ConfigError, TypeError, ValueError) as e:
         raise ConfigError(f"model (preset {req.model.preset!r} and hyperparameters): {e}") from None
 

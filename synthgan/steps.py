@@ -55,10 +55,12 @@ def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
 
 def model_folder(req: SynthesisRequest, fingerprint: str) -> Path:
     """Where the request's model lives: ``<output>/<name>/_models/<key>``, the key being what the
-    fitted model depends on: the training rows, the configuration, the seed and the contract
-    (which decides the personal-data columns removed)."""
-    blob = json.dumps({"data": fingerprint, "config": req.model.resolved(), "seed": req.seed,
-                       "contract": str(req.contract) if req.contract else None}, sort_keys=True)
+    fitted model depends on: the training rows, the full configuration (library defaults
+    included, so a changed default trains a new model), the seed and the contract (which decides
+    the personal-data columns removed)."""
+    from synthgan.preflight import resolved_config
+    blob = json.dumps({"data": fingerprint, "config": resolved_config(req), "seed": req.seed,
+                       "contract": str(req.contract) if req.contract else None}, sort_keys=True, default=str)
     return Path(req.output) / req.name / "_models" / hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 

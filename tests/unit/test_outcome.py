@@ -102,3 +102,14 @@ def test_output_under_a_file_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError, match="is a file"):
         check_writable(tmp_path / "file" / "adult")
+
+
+def test_model_cache_key_follows_the_full_configuration(tmp_path):
+    """An explicit default is the same model; any hyperparameter the model trains with is in the key."""
+    from synthgan.steps import model_folder
+    from synthgan.synthesizers.tabular import TabularGANConfig
+    path, _ = write_request(tmp_path)
+    base = model_folder(load_request(path), "fp")
+    same = load_request(path, {"model": {"hyperparameters": {"min_steps": TabularGANConfig().min_steps}}})
+    other = load_request(path, {"model": {"hyperparameters": {"pac": 5}}})
+    assert model_folder(same, "fp") == base and model_folder(other, "fp") != base
