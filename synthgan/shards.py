@@ -145,7 +145,10 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
     def schema_of(df: pd.DataFrame):
         return arrow_schema(df, Schema(tuple(c for c in gan.schema_.columns if c.name in df.columns)))
 
-    rows, digest = write_parquet_stream(frames, Path(out_dir) / shard.part, schema_of, metadata)
+    # The parts folder is made here, but never its parent: a stopped run removes its work folder
+    # while shards may still be running, and a late shard must fail rather than recreate it.
+    Path(out_dir).mkdir(exist_ok=True)
+    rows, digest = write_parquet_stream(frames, Path(out_dir) / shard.part, schema_of, metadata, make_folder=False)
     return {"shard": shard.to_dict(), "path": str(Path(out_dir) / shard.part), "rows": rows,
             "content_hash": digest, "worker": worker_id(), "copies": copies[0] if train is not None else None}
 

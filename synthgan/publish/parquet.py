@@ -67,10 +67,12 @@ def content_hash(df: pd.DataFrame) -> str:
 
 
 @contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
+def _atomic_path(path: Path, make_folder: bool = True) -> Iterator[Path]:
     """A temporary file beside ``path``, renamed to ``path`` when the block ends cleanly and deleted
-    when it raises: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    when it raises: readers never see half a file. ``make_folder=False``: the folder must exist
+    (it fails rather than recreate a folder someone removed)."""
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
     from synthgan.synthesizers.persistence import file_mode, temp_prefix
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -98,13 +100,13 @@ def write_csv_stream(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
 
 
 def write_parquet_stream(frames: Iterable[pd.DataFrame], path: str | Path, schema_of: Callable[[pd.DataFrame], pa.Schema],
-                         metadata: dict[str, str] | None = None) -> tuple[int, str]:
+                         metadata: dict[str, str] | None = None, make_folder: bool = True) -> tuple[int, str]:
     """Write consecutive frames as row groups of one Parquet file (under a temporary name, then
     renamed), holding one frame at a time; the Arrow schema comes from the first frame.
     Returns (rows, content hash of all rows)."""
     path = Path(path)
     writer, hasher, rows = None, None, 0
-    with _atomic_path(path) as tmp:
+    with _atomic_path(path, make_folder) as tmp:
         try:
             for df in frames:
                 if writer is None:
