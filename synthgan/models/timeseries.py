@@ -9,23 +9,33 @@ from torch import nn
 
 class SequenceGenerator(nn.Module):
     """GRU over per-step noise, with series-level noise and the condition setting its initial state
-    and joining every step. Output (B, T, F) in [-1, 1]."""
+    and joining every step. Output (B, T, F) in [-1, 1].
+
+    With ``output_noise``, each step also adds white noise of a scale the GRU sets per step and
+    feature (a heteroscedastic output, as a decoder's likelihood noise): a recurrent net alone
+    writes series smoother than measured ones, and a strong judge tells them apart by that alone.
+    The noise is the first F channels of the per-step noise, so sampling stays seeded as before."""
 
     def __init__(self, step_noise: int, global_noise: int, cond_dim: int, n_features: int,
-                 hidden: int = 64, layers: int = 2) -> None:
+                 hidden: int = 64, layers: int = 2, output_noise: bool = False) -> None:
         super().__init__()
-        self.layers, self.hidden = layers, hidden
+        self.layers, self.hidden, self.n_features = layers, hidden, n_features
         ctx = global_noise + cond_dim
         self.init = nn.Linear(ctx, layers * hidden)
         self.gru = nn.GRU(step_noise + ctx, hidden, layers, batch_first=True)
         self.out = nn.Linear(hidden, n_features)
+        self.noise_scale = nn.Linear(hidden, n_features) if output_noise else None
 
     def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         b, t, _ = z_steps.shape
         ctx = torch.cat([z_global, cond], dim=1)                                   # (B, Zg + C)
         h0 = torch.tanh(self.init(ctx)).view(b, self.layers, self.hidden).transpose(0, 1).contiguous()
         y, _ = self.gru(torch.cat([z_steps, ctx[:, None, :].expand(b, t, ctx.shape[1])], dim=2), h0)
-        return torch.tanh(self.out(y))
+        mean = self.out(y)
+        if self.noise_scale is None:
+            return torch.tanh(mean)
+        eps = z_steps[:, :, torch.arange(self.n_features, device=z_steps.device) % z_steps.shape[2]]
+        return torch.tanh(mean + nn.functional.softplus(self.noise_scale(y) - 3.0) * eps)
 
 
 class SequenceCritic(nn.Module):

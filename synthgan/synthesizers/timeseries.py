@@ -12,6 +12,12 @@ memorise the few real ones; and a small classifier trained on the real series (f
 generator: for each discrete attribute it can tell from the series (checked on held-out series),
 fake series must be recognised as the attribute they were conditioned on. That is what makes
 series of one class look like that class, not only like series in general.
+
+Texture and scale: the generator adds per-step white noise of a learned scale and a roughness loss
+matches the real series' second differences (a recurrent net alone writes series too smooth, which
+a strong judge sees at once); values map into [-0.9, 0.9] so tanh reaches the real extremes; and
+series of very different sizes or levels are scaled one by one, their midpoints and ranges learned
+as attributes (DoppelGANger's auto-normalisation; ``series_scale``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig
 
 LENGTH = "__length__"
+MID, LOG_HALF = "__mid_{}__", "__loghalf_{}__"    # per-series scale attributes, one pair per feature
+SCALES = ("auto", "global", "series")
+UNIT = 0.9      # real values map into [-UNIT, UNIT]: the generator's tanh reaches the real extremes
 MIN_SERIES = 10
 
 
@@ -62,6 +71,11 @@ class TimeSeriesGANConfig:
     augment: bool = True           # DiffAugment-style scaling, shift and jitter of real and fake critic inputs
     guidance_weight: float = 1.0   # weight of the frozen real-series classifier's loss on fake series
     guidance_steps: int = 600      # training steps of that classifier
+    output_noise: bool = True      # the generator adds per-step white noise of a learned scale
+    roughness_weight: float = 1.0  # match the real batch's mean |second difference| per feature
+    series_scale: str = "auto"     # "series": each series' midpoint and range are generated attributes
+                                   # (DoppelGANger's auto-normalisation); "global": one range per feature;
+                                   # "auto": "series" when a typical series spans < 1/4 of a feature's range
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
@@ -69,7 +83,9 @@ class TimeSeriesGANConfig:
     def validate(self) -> None:
         check_common(self, ("epochs", "batch_size", "step_noise", "global_noise", "hidden", "layers",
                             "critic_channels", "d_steps", "static_epochs"),
-                     non_negative=("gp_weight", "moment_weight", "guidance_weight"))
+                     non_negative=("gp_weight", "moment_weight", "guidance_weight", "roughness_weight"))
+        if self.series_scale not in SCALES:
+            raise ConfigError(f"series_scale: expected one of {', '.join(SCALES)}, got {self.series_scale!r}")
         for name in ("min_steps", "static_min_steps", "guidance_steps"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
@@ -110,9 +126,11 @@ class SeriesProblem:
         return rows, rows
 
     def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
-        """The moment loss, and the guidance loss: a classifier trained on real series (frozen) must
+        """The moment and roughness losses, and the guidance loss: a classifier trained on real series (frozen) must
         recognise each fake series' discrete attributes (those it can tell from real series)."""
-        loss = self._moments if self.cfg.moment_weight > 0 else torch.zeros((), device=self.values.device)
+        cfg = self.cfg
+        loss = self._moments if cfg.moment_weight > 0 or cfg.roughness_weight > 0 else \
+            torch.zeros((), device=self.values.device)
         if self.guide is not None and self.cfg.guidance_weight > 0:
             loss = loss + self.cfg.guidance_weight * self.guide.loss(aux.float(), self.codes[batch.extra[1]])
         return loss
@@ -127,7 +145,15 @@ class SeriesProblem:
         mf, mr = fake.sum(0) / n, real.sum(0) / n
         sf = ((fake - mf) ** 2 * mask[:, :, None]).sum(0).div(n).add(1e-6).sqrt()
         sr = ((real - mr) ** 2 * mask[:, :, None]).sum(0).div(n).add(1e-6).sqrt()
-        return self.cfg.moment_weight * ((mf - mr).abs().mean() + (sf - sr).abs().mean())
+        loss = self.cfg.moment_weight * ((mf - mr).abs().mean() + (sf - sr).abs().mean())
+        if self.cfg.roughness_weight > 0 and fake.shape[1] > 2:
+            # texture: the mean |second difference| per feature over valid steps (noise, not shape)
+            m2 = (mask[:, 2:] * mask[:, 1:-1] * mask[:, :-2])[:, :, None]
+            n2 = m2.sum((0, 1)).clamp_min(1.0)
+            rf = ((fake[:, 2:] - 2 * fake[:, 1:-1] + fake[:, :-2]).abs() * m2).sum((0, 1)) / n2
+            rr = ((real[:, 2:] - 2 * real[:, 1:-1] + real[:, :-2]).abs() * m2).sum((0, 1)) / n2
+            loss = loss + self.cfg.roughness_weight * (rf - rr).abs().mean()
+        return loss
 
 
 def augment(rows: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -185,6 +211,7 @@ class TimeSeriesGAN:
     def __init__(self, **hyperparameters: Any) -> None:
         check_known(TimeSeriesGANConfig, hyperparameters)
         self.config = TimeSeriesGANConfig(**hyperparameters)
+        self.config.validate()          # bad values fail here, so a request's preflight catches them
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, entity: str, time: str, static: Sequence[str] | None = None,
@@ -201,19 +228,29 @@ class TimeSeriesGAN:
         s_static, s_init, s_train, s_sample = np.random.SeedSequence(seed).spawn(4)
         self.device_, self.seed_, self.series_ = resolve_device(cfg.device), seed, series
         t0 = _time.perf_counter()
+        self._scale_from(series)
         static_table = self._static_table(series.static, series.lengths)
+        if self.scale_mode_ == "series":
+            static_table = static_table.assign(**self._series_scale_columns(series))
         self.static_gan_ = None
         if static_table.shape[1]:
             self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, min_steps=cfg.static_min_steps,
                                           batch_size=min(500, len(static_table)),
                                           random_state=int(s_static.generate_state(1)[0]), device=cfg.device,
-                                          verbose=False).fit(static_table)
-        self._scale_from(series)
+                                          verbose=False).fit(static_table, schema=self._static_schema(static_table))
         cond = self._encode_static(static_table, np.random.default_rng(s_static))
         self._train(series, cond, s_init, distributed.rank_seed(s_train), static_table)
         self._sample_seq_ = s_sample
         self.train_seconds_ = _time.perf_counter() - t0
         return self
+
+    @staticmethod
+    def _static_schema(table: pd.DataFrame):
+        """The static table's schema; a length with few distinct values (<= 64) is categorical, so
+        its exact distribution is learned (as a number it piled up at the shortest and longest)."""
+        from synthgan.schema import infer_schema
+        few = LENGTH in table and table[LENGTH].nunique() <= 64
+        return infer_schema(table, overrides={LENGTH: "categorical"} if few else None)
 
     @staticmethod
     def _static_table(static: pd.DataFrame, lengths: np.ndarray) -> pd.DataFrame:
@@ -223,13 +260,49 @@ class TimeSeriesGAN:
         return table
 
     def _scale_from(self, series: SeriesData) -> None:
+        """The global range per feature, and the scaling mode: ``auto`` scales per series when, for
+        some feature, the median series spans less than a quarter of the feature's whole range
+        (series of different levels or sizes: one global range would squeeze most of them)."""
         valid = np.arange(series.max_len)[None, :] < series.lengths[:, None]
         flat = series.values[valid]                                                 # (valid steps, F)
         self.lo_, self.hi_ = flat.min(0).astype(np.float64), flat.max(0).astype(np.float64)
         self.hi_ = np.where(self.hi_ > self.lo_, self.hi_, self.lo_ + 1.0)
+        self.unit_ = UNIT
+        mode = self.config.series_scale
+        if mode == "auto":
+            lo, hi = self._series_range(series.values, series.lengths)
+            mode = "series" if (np.median(hi - lo, axis=0) < 0.25 * (self.hi_ - self.lo_)).any() else "global"
+        self.scale_mode_ = mode
 
-    def _scaled(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        x = 2.0 * (values - self.lo_) / (self.hi_ - self.lo_) - 1.0
+    @staticmethod
+    def _series_range(values: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        valid = (np.arange(values.shape[1])[None, :] < lengths[:, None])[:, :, None]
+        return np.where(valid, values, np.inf).min(1), np.where(valid, values, -np.inf).max(1)   # (N, F) each
+
+    def _series_scale_columns(self, series: SeriesData) -> dict[str, np.ndarray]:
+        """Each series' midpoint and log half-range per feature, learned with the static attributes."""
+        lo, hi = self._series_range(series.values, series.lengths)
+        floor = 1e-6 * (self.hi_ - self.lo_)
+        cols = {}
+        for i in range(lo.shape[1]):
+            cols[MID.format(i)] = (hi[:, i] + lo[:, i]) / 2.0
+            cols[LOG_HALF.format(i)] = np.log(np.maximum((hi[:, i] - lo[:, i]) / 2.0, floor[i]))
+        return cols
+
+    def _split_scale(self, static: pd.DataFrame, n_features: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """(attributes without the scale columns, midpoints (N, F), half-ranges (N, F))."""
+        mids = [MID.format(i) for i in range(n_features)]
+        halves = [LOG_HALF.format(i) for i in range(n_features)]
+        mid = static[mids].to_numpy(np.float64)
+        half = np.exp(static[halves].to_numpy(np.float64))
+        return static.drop(columns=mids + halves), mid, half
+
+    def _scaled(self, values: np.ndarray, lengths: np.ndarray, mid: np.ndarray | None = None,
+                half: np.ndarray | None = None) -> np.ndarray:
+        if mid is None:
+            x = self.unit_ * (2.0 * (values - self.lo_) / (self.hi_ - self.lo_) - 1.0)
+        else:
+            x = self.unit_ * np.clip((values - mid[:, None, :]) / half[:, None, :], -1.0, 1.0)
         return (x * (np.arange(values.shape[1])[None, :, None] < lengths[:, None, None])).astype(np.float32)
 
     def _encode_static(self, table: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
@@ -252,7 +325,7 @@ class TimeSeriesGAN:
         if self.static_gan_ is None or cfg.guidance_weight <= 0 or cfg.guidance_steps == 0:
             return None, None
         kinds = {c.name: c.kind for c in self.static_gan_.schema_.columns}
-        cols = [c for c in table.columns if c != LENGTH and c in kinds and kinds[c].is_discrete]
+        cols = [c for c in table.columns if not c.startswith("__") and c in kinds and kinds[c].is_discrete]
         if not cols:
             return None, None
         cats = [pd.Categorical(table[c].astype(object).where(table[c].notna(), None)) for c in cols]
@@ -297,11 +370,15 @@ class TimeSeriesGAN:
         self.cond_dim_ = cond.shape[1]
         init = torch.Generator().manual_seed(int(s_init.generate_state(1)[0]))
         self.generator_ = build_seeded(lambda: SequenceGenerator(cfg.step_noise, cfg.global_noise, self.cond_dim_,
-                                                                 n_feat, cfg.hidden, cfg.layers), init, dev)
+                                                                 n_feat, cfg.hidden, cfg.layers, cfg.output_noise),
+                                       init, dev)
         critic = build_seeded(lambda: SequenceCritic(t, n_feat, self.cond_dim_, cfg.critic_channels), init, dev)
         torch_rng = torch.Generator(device=dev).manual_seed(int(s_train.generate_state(1)[0]))
         mask = np.arange(t)[None, :] < series.lengths[:, None]
-        values = torch.as_tensor(self._scaled(series.values, series.lengths), device=dev)
+        mid = half = None
+        if self.scale_mode_ == "series":
+            _, mid, half = self._split_scale(table, n_feat)
+        values = torch.as_tensor(self._scaled(series.values, series.lengths, mid, half), device=dev)
         mask_t = torch.as_tensor(mask, dtype=torch.float32, device=dev)
         self.guided_ = {}
         codes, guide = (None, None) if table is None else \
@@ -341,13 +418,17 @@ class TimeSeriesGAN:
             zg = torch.randn((n_series, self.config.global_noise), generator=gen, device=self.device_)
             x = self.generator_(zs, zg, cond).float().cpu().numpy() if n_series else \
                 np.zeros((0, s.max_len, len(s.features)), np.float32)
-        values = (x + 1.0) / 2.0 * (self.hi_ - self.lo_) + self.lo_
+        if self.scale_mode_ == "series":
+            static, mid, half = self._split_scale(static, len(s.features))
+            values = x / self.unit_ * half[:, None, :] + mid[:, None, :]
+        else:
+            values = (x / self.unit_ + 1.0) / 2.0 * (self.hi_ - self.lo_) + self.lo_
         return self._long(values, lengths, static)
 
     def _sample_static(self, n: int, conditions, seed: int) -> pd.DataFrame:
+        if conditions and not len(self.series_.static.columns):
+            raise ConfigError("this model has no static attributes to condition on")
         if self.static_gan_ is None:
-            if conditions:
-                raise ConfigError("this model has no static attributes to condition on")
             return pd.DataFrame(index=range(n))
         return self.static_gan_.sample(n, conditions=conditions, random_state=seed)
 

@@ -25,7 +25,8 @@ def save_series_model(gan, directory: Path) -> Path:
             gan.static_gan_.save(tmp / "static")
         io.write_json(tmp / "config.json", {
             "format": FORMAT, "hyperparameters": asdict(gan.config), "seed": gan.seed_, "cond_dim": gan.cond_dim_,
-            "scale": {"lo": gan.lo_.tolist(), "hi": gan.hi_.tolist()},
+            "scale": {"lo": gan.lo_.tolist(), "hi": gan.hi_.tolist(), "mode": gan.scale_mode_,
+                      "unit": gan.unit_},
             "series": {"entity": s.entity, "time": s.time, "features": s.features, "static": list(s.static.columns),
                        "max_len": s.max_len, "time_kind": s.time_kind, "time_start": s.time_start,
                        "time_step": s.time_step, "integer_entities": bool(np.issubdtype(s.entities.dtype, np.integer))}})
@@ -43,10 +44,13 @@ def load_series_model(cls, directory: Path, device: str):
     with io.malformed_model(directory):
         hp = {f.name: cfg["hyperparameters"][f.name] for f in fields(cls().config.__class__) if f.name in cfg["hyperparameters"]}
         hp["device"] = device
+        hp.setdefault("output_noise", False)        # folders saved before the option had no output noise
         gan = cls(**hp)
         gan.config.validate()
         gan.device_, gan.seed_, gan.cond_dim_ = resolve_device(device), cfg["seed"], cfg["cond_dim"]
         gan.lo_, gan.hi_ = np.asarray(cfg["scale"]["lo"]), np.asarray(cfg["scale"]["hi"])
+        gan.scale_mode_ = cfg["scale"].get("mode", "global")      # folders saved before per-series scaling
+        gan.unit_ = float(cfg["scale"].get("unit", 1.0))            # ... and before the headroom
         sr = cfg["series"]
         entities = np.zeros(1, dtype=np.int64 if sr["integer_entities"] else object)
         gan.series_ = SeriesData(np.zeros((0, sr["max_len"], len(sr["features"])), np.float32), np.zeros(0, np.int64),
@@ -56,7 +60,7 @@ def load_series_model(cls, directory: Path, device: str):
         c = gan.config
         import torch
         gan.generator_ = SequenceGenerator(c.step_noise, c.global_noise, gan.cond_dim_, len(sr["features"]),
-                                           c.hidden, c.layers).to(gan.device_)
+                                           c.hidden, c.layers, c.output_noise).to(gan.device_)
         try:
             gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
         except RuntimeError as e:
