@@ -18,7 +18,9 @@ N(0, 0.02) noise on the [0, 1]-scaled values (a known-bad copy).
 writes bench/results/timeseries_scarce.json. ``baseline`` is the model before the scarce-data
 work (no step budget, no augmentation, no guidance, no output noise or roughness loss, one global
 range per feature); ``default`` is TimeSeriesGAN(); ``no_guidance``, ``no_texture`` and
-``global_scale`` switch off one part each (the ablation).
+``global_scale`` switch off one part each (the ablation), ``no_roughness`` keeps the output noise
+without the roughness loss; ``guide_shape`` lets the guidance loss read the series without its
+output noise.
 A third set, ``scaled_sines``, is the labelled sines with machines of very different sizes and
 levels (vibration times exp(N(0, 1)), temperature plus N(0, 30) per machine): per-series scaling
 (``series_scale``, chosen by ``auto`` here) against ``global_scale``.
@@ -59,6 +61,8 @@ CONFIGS = {
                  "output_noise": False, "roughness_weight": 0.0, "series_scale": "global"},
     "no_guidance": {"guidance_weight": 0.0},
     "no_texture": {"output_noise": False, "roughness_weight": 0.0},
+    "guide_shape": {"guide_shape": True},
+    "no_roughness": {"roughness_weight": 0.0},
     "global_scale": {"series_scale": "global"},
     "steps4000": {"min_steps": 4000},
 }

@@ -26,16 +26,20 @@ class SequenceGenerator(nn.Module):
         self.out = nn.Linear(hidden, n_features)
         self.noise_scale = nn.Linear(hidden, n_features) if output_noise else None
 
-    def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor,
+                with_shape: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """The series; with ``with_shape``, also the series without its output noise (the shape)."""
         b, t, _ = z_steps.shape
         ctx = torch.cat([z_global, cond], dim=1)                                   # (B, Zg + C)
         h0 = torch.tanh(self.init(ctx)).view(b, self.layers, self.hidden).transpose(0, 1).contiguous()
         y, _ = self.gru(torch.cat([z_steps, ctx[:, None, :].expand(b, t, ctx.shape[1])], dim=2), h0)
         mean = self.out(y)
         if self.noise_scale is None:
-            return torch.tanh(mean)
+            out = torch.tanh(mean)
+            return (out, out) if with_shape else out
         eps = z_steps[:, :, torch.arange(self.n_features, device=z_steps.device) % z_steps.shape[2]]
-        return torch.tanh(mean + nn.functional.softplus(self.noise_scale(y) - 3.0) * eps)
+        out = torch.tanh(mean + nn.functional.softplus(self.noise_scale(y) - 3.0) * eps)
+        return (out, torch.tanh(mean)) if with_shape else out
 
 
 class SequenceCritic(nn.Module):

@@ -10,8 +10,9 @@ the epochs (50 series are one batch an epoch); the critic sees real and fake ser
 same random, differentiable augmentation (DiffAugment: scale, shift, jitter), so it cannot simply
 memorise the few real ones; and a small classifier trained on the real series (frozen) guides the
 generator: for each discrete attribute it can tell from the series (checked on held-out series),
-fake series must be recognised as the attribute they were conditioned on. That is what makes
-series of one class look like that class, not only like series in general.
+fake series must be recognised as the attribute they were conditioned on (with ``guide_shape``, read
+without their output noise). That is what makes series of one class look like that class, not
+only like series in general.
 
 Texture and scale: the generator adds per-step white noise of a learned scale and a roughness loss
 matches the real series' second differences (a recurrent net alone writes series too smooth, which
@@ -73,6 +74,8 @@ class TimeSeriesGANConfig:
     guidance_steps: int = 600      # training steps of that classifier
     output_noise: bool = True      # the generator adds per-step white noise of a learned scale
     roughness_weight: float = 1.0  # match the real batch's mean |second difference| per feature
+    guide_shape: bool = False      # the guidance loss reads the series without its output noise: steadier
+                                   # classes on the 150-step shape set at 2,000 steps, fewer at 700 (README)
     series_scale: str = "auto"     # "series": each series' midpoint and range are generated attributes
                                    # (DoppelGANger's auto-normalisation); "global": one range per feature;
                                    # "auto": "series" when a typical series spans < 1/4 of a feature's range
@@ -119,11 +122,16 @@ class SeriesProblem:
         return Batch(torch.cat([self.values[idx], mask[:, :, None]], dim=2), self.cond[idx], (mask, idx))
 
     def generate(self, generator, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        mask = batch.extra[0]
-        zs, zg = self.noise(*mask.shape)
-        fake = generator(zs, zg, batch.cond) * mask[:, :, None]
-        rows = torch.cat([fake, mask[:, :, None]], dim=2)
-        return rows, rows
+        """(fake rows for the critic, rows for the guidance loss): with ``guide_shape`` the guide reads
+        the series without its output noise, so the class must come from the shape: the generator
+        cannot pass the frozen classifier by shaping bursts of noise. (Reading the same noisy series
+        with only the noise scale cut from the graph measured worse: label ratio 0.69 and 0.40 on the
+        small shape set, against 0.82 and 0.94.)"""
+        m = batch.extra[0][:, :, None]
+        zs, zg = self.noise(*m.shape[:2])
+        fake, shape = generator(zs, zg, batch.cond, with_shape=True)
+        rows = torch.cat([fake * m, m], dim=2)
+        return rows, (torch.cat([shape * m, m], dim=2) if self.cfg.guide_shape else rows)
 
     def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
         """The moment and roughness losses, and the guidance loss: a classifier trained on real series (frozen) must

@@ -171,6 +171,31 @@ def test_classes_that_differ_only_in_shape_stay_recognisable_on_scarce_data():
     assert acc >= 0.6, acc
 
 
+@pytest.mark.parametrize("guide_shape", [True, False])
+def test_guidance_reads_the_shape_not_the_output_noise(guide_shape):
+    """With ``guide_shape`` the guidance loss cannot move the output noise's scale (a generator must
+    not pass the frozen classifier by shaping bursts of noise) but still moves the shape; without
+    it, the noise scale is guided too."""
+    import torch
+    from synthgan.models.timeseries import SequenceGenerator
+    from synthgan.synthesizers.timeseries import SeriesClassifier, SeriesProblem, TimeSeriesGANConfig
+    from synthgan.train.loop import Batch
+    torch.manual_seed(0)
+    cfg = TimeSeriesGANConfig(guide_shape=guide_shape)
+    n, t = 16, 20
+    values, mask = torch.rand(n, t, 1) * 1.8 - 0.9, torch.ones(n, t)
+    codes = torch.randint(0, 3, (n, 1))
+    problem = SeriesProblem(values, mask, torch.zeros(n, 3), cfg, np.random.default_rng(0),
+                            torch.Generator().manual_seed(0), codes, SeriesClassifier(2, [3]).requires_grad_(False))
+    gen = SequenceGenerator(cfg.step_noise, cfg.global_noise, 3, 1, 16, 1, output_noise=True)
+    idx = torch.arange(n)
+    _, aux = problem.generate(gen, Batch(torch.cat([values, mask[:, :, None]], 2), torch.zeros(n, 3), (mask, idx)))
+    problem.guide.loss(aux, codes[idx]).backward()
+    moved = gen.noise_scale.weight.grad is not None and gen.noise_scale.weight.grad.abs().sum() > 0
+    assert moved is not guide_shape
+    assert gen.out.weight.grad.abs().sum() > 0                        # the shape is still guided
+
+
 def test_series_of_different_sizes_are_scaled_per_series(tmp_path):
     """Machines whose sizes differ by orders of magnitude: ``auto`` scales each series by its own
     midpoint and range (generated as attributes, DoppelGANger's auto-normalisation), so small and
