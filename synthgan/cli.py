@@ -469,7 +469,11 @@ def main() -> None:
         from synthgan.threads import configure_threads
         configure_threads()                     # every pool of this process from SYNTHGAN_THREADS
         code = app(standalone_mode=False)       # we print errors ourselves: one line each
-        sys.exit(code if isinstance(code, int) else 0)
+        code = code if isinstance(code, int) else 0
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # a torchrun worker, its process group left
+            from synthgan.train.distributed import leave
+            leave(code)
+        sys.exit(code)
     except typer.Abort:                        # Ctrl-C outside a run
         err_console.print("[bold red]interrupted[/]", soft_wrap=True)
         sys.exit(130)

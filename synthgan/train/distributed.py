@@ -12,7 +12,9 @@ writes the model.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -50,8 +52,10 @@ def process_group() -> Iterator[bool]:
     yields whether training is distributed."""
     try:
         yield init_from_env()
-    finally:
-        shutdown()
+    except BaseException:
+        shutdown(meet=False)                # a failed rank must not wait for peers still training
+        raise
+    shutdown()
 
 
 def rank() -> int:
@@ -94,9 +98,24 @@ def barrier() -> None:
         dist.barrier()
 
 
-def shutdown() -> None:
+def shutdown(meet: bool = True) -> None:
+    """Leave the process group: every rank first meets the others (none tears its connections
+    down while a peer still talks to it), then the group is destroyed while the interpreter is
+    whole. gloo's worker threads abort a process whose group is left to interpreter teardown."""
     if dist.is_available() and dist.is_initialized():
+        if meet and active():
+            dist.barrier()
+        gc.collect()                        # DDP wrappers in reference cycles still hold the group
         dist.destroy_process_group()
+
+
+def leave(code: int = 0) -> None:
+    """End a torchrun worker process now, its output flushed: skips the interpreter's teardown,
+    where C++ threads of torch.distributed can abort an otherwise finished run (exit status -6,
+    "terminate called without an active exception"). Call only after the process group is left."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def rank_seed(seq):

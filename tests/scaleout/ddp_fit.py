@@ -24,3 +24,4 @@ def main(data: str, out: str) -> None:
 
 if __name__ == "__main__":
     main(*sys.argv[1:3])
+    distributed.leave(0)        # as the CLI's workers do: no interpreter teardown after the group is left
