@@ -9,9 +9,9 @@ from synthgan.schema import ColumnKind, ColumnSpec, Schema, infer_schema
 from synthgan.threads import configure_threads
 
 __version__ = "0.1.0"
-__all__ = ["ColumnKind", "ColumnSpec", "ImageGAN", "Schema", "TabularGAN", "TimeSeriesGAN", "configure_threads",
+__all__ = ["ColumnKind", "Condition", "ColumnSpec", "ImageGAN", "Schema", "TabularGAN", "TimeSeriesGAN", "configure_threads",
            "infer_schema", "read_table", "__version__"]
-_LAZY = {"ImageGAN", "TabularGAN", "TimeSeriesGAN"}
+_LAZY = {"Condition", "ImageGAN", "TabularGAN", "TimeSeriesGAN"}
 
 
 def __getattr__(name: str):

@@ -41,7 +41,7 @@ def compare_columns(real: pd.DataFrame, synth: pd.DataFrame) -> list[dict]:
 
 def _pick_condition(df: pd.DataFrame, gan: TabularGAN) -> tuple[str, object] | None:
     """The rarest level of the last discrete column (for Adult: income '>50K')."""
-    cols = list(gan.transformer_.layout_.cond_columns)
+    cols = list(gan.transformer_.layout_.discrete_columns)
     if not cols:
         return None
     col = cols[-1]

@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-_WHERE = {"ImageGAN": "image", "ImageGANConfig": "image", "TabularGAN": "tabular", "TabularGANConfig": "tabular",
+_WHERE = {"Condition": "row_conditions", "ImageGAN": "image", "ImageGANConfig": "image", "TabularGAN": "tabular", "TabularGANConfig": "tabular",
           "TimeSeriesGAN": "timeseries", "TimeSeriesGANConfig": "timeseries"}
 __all__ = sorted(_WHERE)
 

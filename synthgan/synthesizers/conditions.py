@@ -42,6 +42,7 @@ class ConditionSampler:
     freqs: list[np.ndarray]
     extra_prob: float = 0.5
     condition_rows: np.ndarray | None = None    # (m, n_cond) codes of real rows, for sampling
+    primary: np.ndarray | None = None           # columns a training condition starts from (None: all)
 
     def __post_init__(self) -> None:
         self.sizes = np.asarray(self.sizes, dtype=np.int64)
@@ -49,6 +50,8 @@ class ConditionSampler:
         max_k = int(self.sizes.max()) if len(self.sizes) else 1
         self._freq_cum = _cumulative([np.asarray(f, float) for f in self.freqs], max_k)
         self._rows: np.ndarray | None = None
+        self._primary = (np.arange(self.n_cond) if self.primary is None or not len(self.primary)
+                         else np.asarray(self.primary, dtype=np.int64))
 
     @property
     def n_cond(self) -> int:
@@ -80,7 +83,7 @@ class ConditionSampler:
         if self.n_cond == 0:
             rows = rng.integers(self._n, size=batch)
             return rows, np.zeros((batch, 0), np.int64), np.zeros((batch, 0), bool)
-        cols = rng.integers(self.n_cond, size=batch)
+        cols = self._primary[rng.integers(len(self._primary), size=batch)]
         levels = _draw_levels(self._train_cum, cols, rng)
         pick = np.floor(rng.random(batch) * self._counts[cols, levels]).astype(np.int64)
         rows = self._rows[cols, self._starts[cols, levels] + pick]
@@ -94,7 +97,7 @@ class ConditionSampler:
         """One column at random plus a random share (0 to extra_prob) of the others, as in training."""
         share = rng.random((n, 1)) * self.extra_prob
         mask = rng.random((n, self.n_cond)) < share
-        mask[np.arange(n), rng.integers(self.n_cond, size=n)] = True
+        mask[np.arange(n), self._primary[rng.integers(len(self._primary), size=n)]] = True
         return mask
 
     def sample_free(self, n: int, rng: np.random.Generator, fixed: dict[int, int] | None = None
@@ -133,3 +136,93 @@ class ConditionSampler:
         rows = np.arange(len(codes))[:, None]
         out[rows, self.offsets[None, :] + codes] = mask.astype(np.float32)
         return out
+
+    def sample_weighted(self, n: int, rng: np.random.Generator, weights: dict[int, np.ndarray]
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Conditions for ``n`` rows of one group: column j's code is drawn with probability
+        proportional to ``weights[j]`` (a vector over its codes: one-hot for a value, the share
+        inside a range for a numeric column's bins) times the real joint of the columns.
+
+        With ``condition_rows``: real rows are drawn with weight the product of their codes'
+        weights, and give every column's code (under the training mask, the weighted columns
+        always in it). Without: each weighted column independently, at real frequency x weight.
+        Raises ValueError when no real row (or code) has a positive weight.
+        """
+        codes = np.zeros((n, self.n_cond), np.int64)
+        mask = np.zeros((n, self.n_cond), bool)
+        if not self.n_cond:
+            return codes, mask
+        cols = list(weights)
+        pool = self.condition_rows
+        if pool is not None and len(pool):
+            w = np.ones(len(pool))
+            for j in cols:
+                w *= np.asarray(weights[j], float)[pool[:, j]]
+            total = w.sum()
+            if not total > 0:
+                raise ValueError("no real row holds this combination")
+            codes[:] = pool[rng.choice(len(pool), size=n, p=w / total)] if n else codes
+            mask = self._training_mask(n, rng)
+        else:
+            for j in cols:
+                p = np.asarray(self.freqs[j], float) * np.asarray(weights[j], float)
+                if not p.sum() > 0:
+                    raise ValueError("no real value of this column meets the condition")
+                codes[:, j] = rng.choice(len(p), size=n, p=p / p.sum())
+            if not cols:
+                return self.sample_free(n, rng)
+        mask[:, cols] = True
+        return codes, mask
+
+    def sample_rows(self, fixed: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Conditions for rows that each hold their own codes: ``fixed`` (n, n_cond), -1 where a
+        row leaves the column free. The other columns come from a real row holding the same
+        fixed codes, drawn uniformly (rows with no such real row: their fixed codes alone), under
+        the training mask; fixed columns are always in the mask. Vectorised: the real rows are
+        sorted once per pattern of fixed columns, and matched by binary search."""
+        fixed = np.asarray(fixed, dtype=np.int64)
+        n = len(fixed)
+        given = fixed >= 0
+        codes = np.where(given, fixed, 0)
+        mask = given.copy()
+        pool = self.condition_rows
+        if not self.n_cond or n == 0:
+            return codes, mask
+        drawn = np.zeros(n, dtype=bool)
+        if pool is not None and len(pool):
+            radix = np.maximum(self.sizes, 1)
+            patterns, which = np.unique(given, axis=0, return_inverse=True)
+            which = which.reshape(-1)
+            for p, pattern in enumerate(patterns):          # loop over patterns of known columns, not rows
+                rows = np.flatnonzero(which == p)
+                cols = np.flatnonzero(pattern)
+                if not len(cols):
+                    codes[rows] = pool[rng.integers(len(pool), size=len(rows))]
+                    drawn[rows] = True
+                    continue
+                key_pool = _keys(pool[:, cols], radix[cols])
+                key_rows = _keys(fixed[rows][:, cols], radix[cols])
+                order = np.argsort(key_pool, kind="stable")
+                sorted_keys = key_pool[order]
+                start = np.searchsorted(sorted_keys, key_rows, side="left")
+                count = np.searchsorted(sorted_keys, key_rows, side="right") - start
+                hit = count > 0
+                pick = start[hit] + np.floor(rng.random(int(hit.sum())) * count[hit]).astype(np.int64)
+                codes[rows[hit]] = pool[order[pick]]
+                drawn[rows[hit]] = True
+        if drawn.any():
+            mask[drawn] = self._training_mask(int(drawn.sum()), rng)
+        free = ~given.any(axis=1) & ~drawn                  # no pool, nothing fixed: as free sampling
+        if free.any():
+            c, m = self.sample_free(int(free.sum()), rng)
+            codes[free], mask[free] = c, m
+        codes = np.where(given, fixed, codes)
+        return codes, mask | given
+
+
+def _keys(codes: np.ndarray, radix: np.ndarray) -> np.ndarray:
+    """One integer per row of ``codes`` (mixed radix; object ints if int64 could overflow)."""
+    if float(np.prod(radix.astype(float))) < 2.0**62:
+        mult = np.concatenate([[1], np.cumprod(radix[:-1])]).astype(np.int64)
+        return codes @ mult
+    return np.array([hash(tuple(r)) for r in codes.tolist()], dtype=np.int64)

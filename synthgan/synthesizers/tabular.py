@@ -4,6 +4,8 @@ Example
 -------
 >>> gan = TabularGAN(epochs=50, random_state=0).fit(df, discrete_columns=["sex", "income"])
 >>> rich = gan.sample(5000, conditions={"income": ">50K"})   # 5,000 rows, all ">50K"
+>>> mix = gan.sample_conditions([Condition(500, {"income": ">50K"}), Condition(300, {"age": (30, 40)})])
+>>> filled = gan.sample_remaining(known)        # known cells kept, null cells generated
 >>> gan.save("models/adult"); TabularGAN.load("models/adult").sample(10, random_state=1)
 """
 
@@ -23,7 +25,9 @@ from synthgan.models.common import build_seeded
 from synthgan.models.tabular import TabularCritic, TabularGenerator
 from synthgan.schema import ColumnKind, Schema, infer_schema
 from synthgan.synthesizers import persistence as io
+from synthgan.synthesizers import row_conditions as rc
 from synthgan.synthesizers.conditions import ConditionSampler
+from synthgan.synthesizers.row_conditions import Condition
 from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.spans import SpanOps
 from synthgan.synthesizers.tabular_problem import TabularProblem
@@ -63,6 +67,7 @@ class TabularGANConfig:
     clip: bool = True
     point_masses: dict[str, list[float]] | None = None
     quantile: bool = True
+    numeric_bins: int = 10
     derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
     max_condition_rows: int = 50_000
@@ -75,7 +80,7 @@ class TabularGANConfig:
         check_common(self, ("epochs", "batch_size", "noise_dim", "pac", "d_steps", "max_categories", "max_modes",
                             "gmm_samples", "checkpoint_every"), positive=("lr_g", "lr_d", "tau"),
                      unit=("dropout", "ema_decay", "joint_condition_prob"), non_negative=("gp_weight",))
-        for name in ("min_steps", "max_condition_rows"):
+        for name in ("min_steps", "max_condition_rows", "numeric_bins"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 raise ConfigError(f"{name}: expected a non-negative integer, got {v!r}")
@@ -154,7 +159,7 @@ class TabularGAN:
         self.dependencies_ = find_dependencies(data, schema) if cfg.derive_dependencies else []
         learned, learned_schema = self._learned(data, schema)
         transformer = TableTransformer(cfg.max_categories, cfg.max_modes, cfg.gmm_samples, cfg.clip,
-                                       cfg.point_masses, cfg.quantile)
+                                       cfg.point_masses, cfg.quantile, cfg.numeric_bins)
         transformer.fit(learned, learned_schema, np.random.default_rng(s_transform))
         self.transformer_seconds_ = time.perf_counter() - t0
         encoded = transformer.transform(learned, np.random.default_rng(s_transform.spawn(1)[0]))
@@ -211,8 +216,11 @@ class TabularGAN:
 
     def _make_sampler(self, transformer: TableTransformer, condition_rows: np.ndarray | None) -> ConditionSampler:
         layout = transformer.layout_
-        freqs = [np.asarray(transformer.discrete_[c].frequencies) for c in layout.cond_columns]
-        return ConditionSampler(layout.cond_sizes, freqs, self.config.joint_condition_prob, condition_rows)
+        # a training condition starts from a discrete column (rare classes are seen often); the
+        # numeric columns' bins join it as the other columns do
+        primary = np.flatnonzero(~np.asarray(layout._binned(), dtype=bool))
+        return ConditionSampler(layout.cond_sizes, transformer.cond_frequencies(), self.config.joint_condition_prob,
+                                condition_rows, primary)
 
     def _build_networks(self, init_gen: torch.Generator) -> None:
         cfg, layout = self.config, self.transformer_.layout_
@@ -271,6 +279,88 @@ class TabularGAN:
         parts = list(self.sample_batches(n, conditions, random_state, id_offset))
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
+    def sample_conditions(self, conditions: list[Condition], random_state: int | None = None,
+                          id_offset: int = 0) -> pd.DataFrame:
+        """Rows for several groups in one pass, in order: ``Condition(rows, values)`` each.
+
+        ``values`` maps a column to a value (kept exactly) or, for a numeric or datetime column,
+        a range ``(low, high)`` (bounds included; ``None`` for an open end). Every row meets its
+        group's condition by construction; the other columns follow the real joint given it.
+        An impossible combination (no real row holds it) raises :class:`ConditionError`.
+        """
+        parts = list(self.sample_conditions_batches(conditions, random_state, id_offset))
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def sample_conditions_batches(self, conditions: list[Condition], random_state: int | None = None,
+                                  id_offset: int = 0) -> Iterator[pd.DataFrame]:
+        """The rows of :meth:`sample_conditions` as consecutive frames of at most 8,192 rows."""
+        self._check_fitted()
+        if isinstance(conditions, Condition) or not isinstance(conditions, (list, tuple)):
+            raise ConditionError(f"conditions: expected a list of Condition, got {type(conditions).__name__}")
+        for i, c in enumerate(conditions):
+            if not isinstance(c, Condition):
+                raise ConditionError(f"conditions[{i}]: expected a Condition(rows, values), got {type(c).__name__}")
+        plans = []
+        for i, c in enumerate(conditions):      # every group is checked before any row is generated
+            try:
+                plans.append(rc.plan(self, c.values))
+            except ConditionError as e:
+                raise ConditionError(f"conditions[{i}]: {e}") from None
+        seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
+        return self._plan_batches(list(zip(conditions, plans)), seq, id_offset)
+
+    def _plan_batches(self, groups, seq, id_offset: int) -> Iterator[pd.DataFrame]:
+        np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
+        total = sum(c.rows for c, _ in groups)
+        if total == 0:
+            yield self._decode_rows(*self._draw_group(rc.Plan(), 0, np_rng, rc.describe({})), np_rng, torch_rng,
+                                    id_offset)
+            return
+        done = 0
+        for cond, p in groups:
+            for i in range(0, cond.rows, _SAMPLE_CHUNK):
+                m = min(_SAMPLE_CHUNK, cond.rows - i)
+                out = self._decode_rows(*self._draw_group(p, m, np_rng, rc.describe(cond.values)), np_rng, torch_rng,
+                                        id_offset + done)
+                for col, value in p.exact.items():
+                    out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
+                done += m
+                yield out
+
+    def _draw_group(self, p, m: int, np_rng, what: str):
+        try:
+            codes, mask = self.sampler_.sample_weighted(m, np_rng, p.weights)
+        except ValueError:
+            raise ConditionError(f"no real row has {what}: the combination was never seen in the training rows "
+                                 "kept with the model") from None
+        keep = np.zeros_like(mask)
+        keep[:, list(p.weights)] = True
+        limits = {c: (np.full(m, lo), np.full(m, hi)) for c, (lo, hi) in p.limits.items()}
+        return codes, mask, keep, limits
+
+    def sample_remaining(self, known: pd.DataFrame, random_state: int | None = None) -> pd.DataFrame:
+        """One row per row of ``known``, in its order and with its index: the known (non-null)
+        cells kept exactly, the null cells generated conditionally on the row's known values
+        (discrete ones through the condition vector, numeric ones through their value bins)."""
+        self._check_fitted()
+        if not isinstance(known, pd.DataFrame):
+            raise ConditionError(f"known: expected a pandas DataFrame, got {type(known).__name__}")
+        fixed, given = rc.known_codes(self, known)
+        seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
+        np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
+        parts = []
+        for i in range(0, max(len(known), 1), _SAMPLE_CHUNK):
+            rows = slice(i, min(i + _SAMPLE_CHUNK, len(known)))
+            codes, mask = self.sampler_.sample_rows(fixed[rows], np_rng)
+            out = self._decode_rows(codes, mask, fixed[rows] >= 0, {}, np_rng, torch_rng, i)
+            for col, present in given.items():
+                if present[rows].any():
+                    out[col] = _keep_known(out[col], known[col].iloc[rows], present[rows])
+            parts.append(out)
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        out.index = known.index
+        return out
+
     def sample_batches(self, n: int, conditions: Mapping[str, Any] | None = None,
                        random_state: int | None = None, id_offset: int = 0) -> Iterator[pd.DataFrame]:
         """The rows of :meth:`sample` (same arguments, same rows) as consecutive frames of at most
@@ -278,6 +368,9 @@ class TabularGAN:
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n: expected a non-negative integer, got {n!r}")
+        if isinstance(conditions, Mapping) and any(rc.is_range(v) or c in self.transformer_.numeric_
+                                                   for c, v in conditions.items()):
+            return self.sample_conditions_batches([Condition(n, dict(conditions))], random_state, id_offset)
         conditions = self._via_sources(conditions or {})
         fixed = self._condition_codes(conditions)
         seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
@@ -291,18 +384,29 @@ class TabularGAN:
                 out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
             yield out
 
-    @torch.no_grad()
     def _sample_chunk(self, n: int, fixed: dict[int, int], np_rng, torch_rng, id_start: int) -> pd.DataFrame:
         codes, mask = self.sampler_.sample_free(n, np_rng, fixed)
+        keep = np.zeros_like(mask)
+        keep[:, list(fixed)] = True
+        return self._decode_rows(codes, mask, keep, {}, np_rng, torch_rng, id_start)
+
+    @torch.no_grad()
+    def _decode_rows(self, codes: np.ndarray, mask: np.ndarray, keep: np.ndarray, limits: dict,
+                     np_rng, torch_rng, id_start: int) -> pd.DataFrame:
+        """Rows generated under condition codes (n, n_cond) and mask; the spans where ``keep``
+        is True hold exactly their code; ``limits`` bound binned numeric columns per row."""
+        n = len(codes)
         cond = torch.as_tensor(self.sampler_.vector(codes, mask), device=self.device_)
         noise = torch.randn((n, self.config.noise_dim), generator=torch_rng, device=self.device_)
         raw = self.generator_(noise, cond).float() if n else torch.zeros((0, self._ops.dim), device=self.device_)
         alphas, span_codes = self._ops.decode(raw, torch_rng)
         span_codes = span_codes.cpu().numpy()
-        layout = self.transformer_.layout_
-        for j, code in fixed.items():  # the conditioned spans hold exactly the condition
-            span_codes[:, layout.cond_spans[j]] = code
-        out = self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start)
+        spans = self.transformer_.layout_.cond_spans
+        for j in np.flatnonzero(keep.any(axis=0)):    # the conditioned spans hold exactly the condition
+            rows = keep[:, j]
+            span_codes[rows, spans[j]] = codes[rows, j]
+        out = self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start,
+                                                  limits)
         return self._derive(out)
 
     def typed_value(self, column: str, text: str) -> Any:
@@ -336,21 +440,21 @@ class TabularGAN:
     def _condition_codes(self, conditions: Mapping[str, Any]) -> dict[int, int]:
         if not isinstance(conditions, Mapping):
             raise ConditionError(f"conditions: expected a mapping of column -> value, got {type(conditions).__name__}")
-        cols = list(self.transformer_.layout_.cond_columns)
+        discrete = list(self.transformer_.layout_.discrete_columns)
         fixed = {}
         for col, value in conditions.items():
-            if col not in cols:
+            if col not in discrete:
                 kind = next((c.kind.value for c in self.schema_.columns if c.name == col), None)
                 why = f"it is {kind}" if kind else "it is not a column of the data"
                 raise ConditionError(f"cannot condition on {col!r}: {why}; conditions work on the discrete "
-                                     f"columns {cols}")
+                                     f"columns {discrete}")
             code = self.transformer_.discrete_[col].code_of(value)
             if code is None:
                 enc = self.transformer_.discrete_[col]
                 valid = enc.levels + enc.rare_values
                 shown = ", ".join(repr(v) for v in valid[:30]) + (f", ... ({len(valid)} in all)" if len(valid) > 30 else "")
                 raise ConditionError(f"unknown value {value!r} for column {col!r}; valid values are: {shown}")
-            fixed[cols.index(col)] = code
+            fixed[_discrete_index(self.transformer_.layout_, col)] = code
         return fixed
 
     def _check_fitted(self) -> None:
@@ -380,6 +484,24 @@ def _condition_rows(encoded: Encoded, transformer: TableTransformer, limit: int,
         return None
     rows = rng.choice(len(encoded), size=min(limit, len(encoded)), replace=False)
     return np.ascontiguousarray(encoded.codes[np.sort(rows)][:, spans]).astype(np.int32)
+
+
+def _discrete_index(layout, col: str) -> int:
+    return next(j for j, (c, b) in enumerate(zip(layout.cond_columns, layout._binned())) if c == col and not b)
+
+
+def _keep_known(generated: pd.Series, known: pd.Series, present: np.ndarray) -> pd.Series:
+    """``generated`` with the known cells put back exactly, in the generated column's dtype when
+    it can hold them, else in the known column's."""
+    values = known.reset_index(drop=True)
+    out = generated.copy()
+    try:
+        out[present] = values[present].astype(generated.dtype).to_numpy()
+        return out
+    except (TypeError, ValueError):
+        merged = generated.astype(object)
+        merged[present] = values[present].to_numpy()
+        return merged
 
 
 def _adapt_batch(n_rows: int, batch_size: int, pac: int) -> tuple[int, int]:

@@ -271,3 +271,98 @@ class NumericEncoder:
                    QuantileMap.from_state(q) if q is not None else None,
                    float(state["low"]) if state["low"] is not None else float("nan"),
                    float(state["high"]) if state["high"] is not None else float("nan"))
+
+
+@dataclass
+class ValueBins:
+    """A numeric column seen as a discrete one, so that the generator can be conditioned on it:
+    ``k`` equal-frequency bins of the continuous values (``edges``, k + 1 of them) and then one
+    bin per point mass. A value conditioned on its bin is drawn or kept inside the bin, and a
+    range condition becomes a choice of bins weighted by the real mass inside the range.
+
+    Bin ``b < k`` holds ``edges[b] <= v < edges[b + 1]`` (the last one closed); bin ``k + i`` the
+    mass ``masses[i]``. ``freqs`` are the real frequencies of the bins; ``quantiles`` the CDF of
+    the continuous values, used to draw within an interval at the real density.
+    """
+
+    edges: np.ndarray
+    masses: np.ndarray
+    freqs: np.ndarray
+    quantiles: QuantileMap | None
+
+    @property
+    def k(self) -> int:
+        return max(len(self.edges) - 1, 0)
+
+    @property
+    def n_codes(self) -> int:
+        return self.k + len(self.masses)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, masses: np.ndarray, n_bins: int) -> "ValueBins":
+        values = np.asarray(values, dtype=np.float64)
+        rest = values[~np.isin(values, masses)]
+        if len(rest):
+            edges = np.unique(np.quantile(rest, np.linspace(0.0, 1.0, n_bins + 1)))
+            edges = edges if len(edges) > 1 else np.repeat(edges, 2)     # one value: one closed bin
+            qmap = QuantileMap.fit(rest, n_knots=256)
+        else:
+            edges, qmap = np.zeros(0), None
+        bins = cls(edges, np.asarray(masses, dtype=np.float64), np.zeros(0), qmap)
+        bins.freqs = np.bincount(bins.codes(values), minlength=bins.n_codes) / max(len(values), 1)
+        return bins
+
+    def codes(self, values: np.ndarray) -> np.ndarray:
+        """The bin of each value (int64); values outside the real range go to the nearest bin."""
+        values = np.asarray(values, dtype=np.float64)
+        out = np.zeros(len(values), dtype=np.int64)
+        if self.k:
+            out[:] = np.searchsorted(self.edges[1:-1], values, side="right")
+        if len(self.masses):
+            pos = np.clip(np.searchsorted(self.masses, values), 0, len(self.masses) - 1)
+            hit = self.masses[pos] == values
+            out[hit] = self.k + pos[hit]
+            if not self.k:                          # masses only: the nearest one
+                out[~hit] = self.k + np.abs(values[~hit, None] - self.masses[None, :]).argmin(axis=1)
+        return out
+
+    def bounds(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The (low, high) values of each bin code."""
+        lo = np.concatenate([self.edges[:-1], self.masses]) if self.k else self.masses.copy()
+        hi = np.concatenate([self.edges[1:], self.masses]) if self.k else self.masses.copy()
+        return lo[codes], hi[codes]
+
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        return np.interp(x, self.quantiles.knots, self.quantiles.levels)
+
+    def share_within(self, low: float, high: float) -> np.ndarray:
+        """For each bin, the share of its real values inside ``[low, high]`` (n_codes,)."""
+        share = np.zeros(self.n_codes)
+        if self.k:
+            a, b = self.edges[:-1], self.edges[1:]
+            lo, hi = np.maximum(a, low), np.minimum(b, high)
+            width = self._cdf(b) - self._cdf(a)
+            inside = np.clip(self._cdf(hi) - self._cdf(lo), 0.0, None)
+            point = width <= 1e-12                      # a bin of one value
+            frac = np.where(hi >= lo, inside / np.where(point, 1.0, width), 0.0)
+            share[: self.k] = np.where(point, ((a >= low) & (a <= high)).astype(float), frac)
+        share[self.k:] = ((self.masses >= low) & (self.masses <= high)).astype(float)
+        return np.clip(share, 0.0, 1.0)
+
+    def draw_within(self, low: np.ndarray, high: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One value per row inside ``[low, high]`` at the real density of the continuous values."""
+        low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        if self.quantiles is None:
+            return low.copy()
+        u = rng.uniform(self._cdf(low), np.maximum(self._cdf(high), self._cdf(low)))
+        return np.clip(np.interp(u, self.quantiles.levels, self.quantiles.knots), low, high)
+
+    def to_state(self) -> dict:
+        return {"edges": self.edges.tolist(), "masses": self.masses.tolist(), "freqs": self.freqs.tolist(),
+                "quantiles": self.quantiles.to_state() if self.quantiles is not None else None}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "ValueBins":
+        q = state.get("quantiles")
+        return cls(np.asarray(state["edges"], dtype=np.float64), np.asarray(state["masses"], dtype=np.float64),
+                   np.asarray(state["freqs"], dtype=np.float64), QuantileMap.from_state(q) if q else None)

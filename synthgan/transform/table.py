@@ -3,7 +3,9 @@
 Each modelled column becomes one or more *spans* of the encoded row:
 
 - numeric (continuous, integer, datetime): a ``tanh`` span (alpha), a ``softmax`` span (mode),
-  and, when the column has nulls, a 2-way ``softmax`` null indicator;
+  when the column has nulls a 2-way ``softmax`` null indicator, and (``numeric_bins`` > 0) a
+  ``softmax`` span of its value bin (:class:`~synthgan.transform.numeric.ValueBins`), which the
+  generator can be conditioned on like a discrete column: decoded values stay inside their bin;
 - discrete (categorical, boolean): one ``softmax`` span of its codes (nulls are a code).
 
 Identifier columns are not learned: fresh unique identifiers are generated on output.
@@ -21,7 +23,7 @@ import pandas as pd
 from synthgan.errors import SchemaError
 from synthgan.schema import ColumnKind, Schema
 from synthgan.transform.categorical import CategoryEncoder
-from synthgan.transform.numeric import NumericEncoder
+from synthgan.transform.numeric import NumericEncoder, ValueBins
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class Layout:
 
     ``tanh_pos`` (n_tanh,) are the columns of the alphas; softmax span ``j`` covers
     ``[soft_offsets[j], soft_offsets[j] + soft_sizes[j])``. ``cond_spans`` are the softmax spans
-    of the discrete columns (``cond_columns``), which the generator can be conditioned on.
+    of the discrete columns and the value bins of numeric ones (``cond_columns``, with
+    ``cond_binned`` True for a numeric column's bins), which the generator can be conditioned on.
     """
 
     dim: int
@@ -39,6 +42,15 @@ class Layout:
     soft_sizes: np.ndarray
     cond_spans: np.ndarray
     cond_columns: tuple[str, ...]
+    cond_binned: tuple[bool, ...] = ()
+
+    @property
+    def discrete_columns(self) -> tuple[str, ...]:
+        """The discrete columns among the conditions (without the numeric columns' bins)."""
+        return tuple(c for c, b in zip(self.cond_columns, self._binned()) if not b)
+
+    def _binned(self) -> tuple[bool, ...]:
+        return self.cond_binned or (False,) * len(self.cond_columns)
 
     @property
     def cond_sizes(self) -> np.ndarray:
@@ -94,6 +106,7 @@ class _NumericColumn:
     maximum: float
     null_rate: float
     step: float = 0.0  # datetimes: the coarsest unit all real values are multiples of (seconds)
+    bins: ValueBins | None = None
 
 
 @dataclass
@@ -116,6 +129,9 @@ class TableTransformer:
     quantile : bool
         Map each numeric column's continuous part through its empirical CDF to normal scores
         before the mixture (long tails and skew); off: the mixture sees the raw values.
+    numeric_bins : int
+        Equal-frequency bins per numeric column (plus one per point mass), encoded as a span the
+        generator can be conditioned on (numeric ranges and known values); 0: none.
     """
 
     max_categories: int = 100
@@ -124,6 +140,7 @@ class TableTransformer:
     clip: bool = True
     point_masses: dict[str, list[float]] | None = None
     quantile: bool = True
+    numeric_bins: int = 0
     schema_: Schema | None = field(default=None, init=False)
     numeric_: dict[str, _NumericColumn] = field(default_factory=dict, init=False)
     discrete_: dict[str, CategoryEncoder] = field(default_factory=dict, init=False)
@@ -146,17 +163,18 @@ class TableTransformer:
             elif spec.kind.is_numeric:
                 v = _as_float(s, spec.kind)
                 present = v[~np.isnan(v)]
+                encoder = NumericEncoder.fit(present, rng, self.max_modes, self.gmm_samples,
+                                             overrides.get(spec.name), self.quantile)
                 self.numeric_[spec.name] = _NumericColumn(
-                    spec.name, spec.kind,
-                    NumericEncoder.fit(present, rng, self.max_modes, self.gmm_samples,
-                                       overrides.get(spec.name), self.quantile),
+                    spec.name, spec.kind, encoder,
                     float(present.min()), float(present.max()), float(np.isnan(v).mean()),
-                    _time_step(present) if spec.kind is ColumnKind.DATETIME else 0.0)
+                    _time_step(present) if spec.kind is ColumnKind.DATETIME else 0.0,
+                    ValueBins.fit(present, encoder.masses, self.numeric_bins) if self.numeric_bins else None)
         self.layout_ = self._build_layout()
         return self
 
     def _build_layout(self) -> Layout:
-        tanh_pos, soft_off, soft_size, cond_spans, cond_cols = [], [], [], [], []
+        tanh_pos, soft_off, soft_size, cond_spans, cond_cols, binned = [], [], [], [], [], []
         pos = 0
         for spec in self.modelled_columns():
             if spec.name in self.numeric_:
@@ -169,16 +187,30 @@ class TableTransformer:
                     soft_off.append(pos)
                     soft_size.append(2)
                     pos += 2
+                if col.bins is not None:
+                    cond_spans.append(len(soft_off))
+                    cond_cols.append(spec.name)
+                    binned.append(True)
+                    soft_off.append(pos)
+                    soft_size.append(col.bins.n_codes)
+                    pos += col.bins.n_codes
             else:
                 enc = self.discrete_[spec.name]
                 cond_spans.append(len(soft_off))
                 cond_cols.append(spec.name)
+                binned.append(False)
                 soft_off.append(pos)
                 soft_size.append(enc.n_codes)
                 pos += enc.n_codes
         as_int = lambda xs: np.asarray(xs, dtype=np.int64)  # noqa: E731
         return Layout(pos, as_int(tanh_pos), as_int(soft_off), as_int(soft_size), as_int(cond_spans),
-                      tuple(cond_cols))
+                      tuple(cond_cols), tuple(binned))
+
+    def cond_frequencies(self) -> list[np.ndarray]:
+        """The real frequencies of the codes of each condition span, in layout order."""
+        layout = self.layout_
+        return [np.asarray(self.numeric_[c].bins.freqs if b else self.discrete_[c].frequencies, dtype=float)
+                for c, b in zip(layout.cond_columns, layout._binned())]
 
     def modelled_columns(self):
         return [c for c in self._schema().columns if c.kind is not ColumnKind.ID]
@@ -208,6 +240,8 @@ class TableTransformer:
                 codes.append(m)
                 if col.null_rate > 0:
                     codes.append(nulls.astype(np.int64))
+                if col.bins is not None:
+                    codes.append(col.bins.codes(v))
             else:
                 c = self.discrete_[spec.name].transform(s)
                 unknown = c < 0
@@ -220,8 +254,13 @@ class TableTransformer:
         return Encoded(stack(alphas, np.float32), stack(codes, np.int64))
 
     # ---------------------------------------------------------------- inverse
-    def inverse_transform(self, encoded: Encoded, rng: np.random.Generator, id_start: int = 0) -> pd.DataFrame:
-        """Decode to a DataFrame with the schema's columns, in order, with their dtypes."""
+    def inverse_transform(self, encoded: Encoded, rng: np.random.Generator, id_start: int = 0,
+                          limits: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> pd.DataFrame:
+        """Decode to a DataFrame with the schema's columns, in order, with their dtypes.
+
+        ``limits`` maps a binned numeric column to per-row (low, high) bounds (``-inf``/``inf``
+        where open): those rows get a value inside both their bin and the bounds, never null."""
+        limits = limits or {}
         schema = self._schema()
         out: dict[str, pd.Series] = {}
         a_i = c_i = 0
@@ -237,13 +276,19 @@ class TableTransformer:
                 c_i += 1
                 if self.clip:
                     v = np.clip(v, col.minimum, col.maximum)
-                if col.step:
-                    v = np.round(v / col.step) * col.step
-                elif col.kind is not ColumnKind.CONTINUOUS:
-                    v = np.round(v)
+                null_code = None
                 if col.null_rate > 0:
-                    v = np.where(encoded.codes[:, c_i] == 1, np.nan, v)
+                    null_code = encoded.codes[:, c_i]
                     c_i += 1
+                bounded = spec.name in limits
+                if col.bins is not None:
+                    v = _into_bins(v, col, encoded.codes[:, c_i], limits.get(spec.name), rng)
+                    c_i += 1
+                v = _round(v, col)
+                if bounded:                      # rounding must not leave the asked range
+                    v = np.clip(v, *_grid_bounds(*limits[spec.name], col))
+                if null_code is not None:
+                    v = np.where((null_code == 1) & ~_limited(limits.get(spec.name), n), np.nan, v)
                 out[spec.name] = _from_float(v, spec.kind, spec.dtype)
             else:
                 values = self.discrete_[spec.name].inverse(encoded.codes[:, c_i], rng)
@@ -257,10 +302,12 @@ class TableTransformer:
         return {
             "config": {"max_categories": self.max_categories, "max_modes": self.max_modes,
                        "gmm_samples": self.gmm_samples, "clip": self.clip,
-                       "point_masses": self.point_masses, "quantile": self.quantile},
+                       "point_masses": self.point_masses, "quantile": self.quantile,
+                       "numeric_bins": self.numeric_bins},
             "schema": schema.to_dict(),
             "numeric": {n: {"kind": c.kind.value, "normalizer": c.normalizer.to_state(), "minimum": c.minimum,
-                            "maximum": c.maximum, "null_rate": c.null_rate, "step": c.step}
+                            "maximum": c.maximum, "null_rate": c.null_rate, "step": c.step,
+                            "bins": c.bins.to_state() if c.bins is not None else None}
                         for n, c in self.numeric_.items()},
             "discrete": {n: e.to_state() for n, e in self.discrete_.items()},
         }
@@ -272,11 +319,51 @@ class TableTransformer:
         t = cls(**config)
         t.schema_ = Schema.from_dict(state["schema"])
         t.numeric_ = {n: _NumericColumn(n, ColumnKind(c["kind"]), NumericEncoder.from_state(c["normalizer"]),
-                                        c["minimum"], c["maximum"], c["null_rate"], c.get("step", 0.0))
+                                        c["minimum"], c["maximum"], c["null_rate"], c.get("step", 0.0),
+                                        ValueBins.from_state(c["bins"]) if c.get("bins") else None)
                       for n, c in state["numeric"].items()}
         t.discrete_ = {n: CategoryEncoder.from_state(e) for n, e in state["discrete"].items()}
         t.layout_ = t._build_layout()
         return t
+
+
+def _round(v: np.ndarray, col: _NumericColumn) -> np.ndarray:
+    if col.step:
+        return np.round(v / col.step) * col.step
+    return np.round(v) if col.kind is not ColumnKind.CONTINUOUS else v
+
+
+def _grid_bounds(low: np.ndarray, high: np.ndarray, col: _NumericColumn) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds moved inward onto the values the column can hold (whole numbers, time steps)."""
+    step = col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0)
+    if not step:
+        return low, high
+    with np.errstate(invalid="ignore"):
+        return np.ceil(low / step - 1e-9) * step, np.floor(high / step + 1e-9) * step
+
+
+def _limited(lim: tuple[np.ndarray, np.ndarray] | None, n: int) -> np.ndarray:
+    if lim is None:
+        return np.zeros(n, dtype=bool)
+    return np.isfinite(lim[0]) | np.isfinite(lim[1])
+
+
+def _into_bins(v: np.ndarray, col: _NumericColumn, codes: np.ndarray,
+               lim: tuple[np.ndarray, np.ndarray] | None, rng: np.random.Generator) -> np.ndarray:
+    """Values kept inside their bin (and ``lim``): a value outside is redrawn within at the real
+    density; a point-mass bin gives its value exactly."""
+    bins = col.bins
+    low, high = bins.bounds(codes)
+    if lim is not None:
+        half = 0.5 * (col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0))
+        # a whole-number range [30, 40] holds the values that round into it: [29.5, 40.5]
+        low, high = np.maximum(low, lim[0] - half), np.minimum(high, lim[1] + half)
+        high = np.maximum(high, low)
+    out = np.where(codes >= bins.k, low, v)
+    bad = (codes < bins.k) & ((out < low) | (out > high))
+    if bad.any():
+        out[bad] = bins.draw_within(low[bad], high[bad], rng)
+    return out
 
 
 def _time_step(seconds: np.ndarray) -> float:

@@ -42,3 +42,15 @@ def test_joint_condition_is_exact(adult_gan):
     _, gan = adult_gan
     s = gan.sample(2000, conditions={"sex": "Female", "income": ">50K"}, random_state=2)
     assert len(s) == 2000 and (s["sex"] == "Female").all() and (s["income"] == ">50K").all()
+
+
+@pytest.mark.parametrize("low, high", [(17, 25), (30, 40), (45, 60)])
+def test_an_age_range_has_the_income_share_of_its_real_group(adult_gan, low, high):
+    """Rows asked for with age in [low, high] hold that age, exactly, and the share of >50K of the
+    real rows of that age within 0.07 (the marginal share, 0.24, is 0.23 off for ages 17-25;
+    measured 0.064 / 0.268 / 0.359 against the real 0.013 / 0.272 / 0.389)."""
+    train, gan = adult_gan
+    s = gan.sample(3000, conditions={"age": (low, high)}, random_state=1)
+    assert len(s) == 3000 and s["age"].between(low, high).all()
+    real = (train.loc[train["age"].between(low, high), "income"] == ">50K").mean()
+    assert abs((s["income"] == ">50K").mean() - real) < 0.07
