@@ -26,6 +26,10 @@ class ConditionError(SynthganError, ValueError):
     """A sampling condition names an unknown column or value."""
 
 
+class ConstraintError(SynthganError, ValueError):
+    """A constraint is malformed, names a wrong column, or is broken by the real data."""
+
+
 class NotFittedError(SynthganError, RuntimeError):
     """A model was used before `fit` (or `load`)."""
 

@@ -76,6 +76,8 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
         kind = gan.schema_[col].kind
         if kind is ColumnKind.ID:
             raise ConditionError(f"cannot condition on {col!r}: it is an identifier column, generated fresh")
+        if col in gan.constrained_columns():
+            raise ConditionError(_rebuilt(gan, col))
         if col in derived:
             _plan_derived(gan, derived[col], value, index, out)
         elif col in t.discrete_:
@@ -110,6 +112,12 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
                 _merge(out, j, _one_hot(num.bins.n_codes, int(num.bins.codes(np.array([v]))[0])), col)
                 out.exact[col] = value
     return out
+
+
+def _rebuilt(gan, col: str) -> str:
+    c = next(c for c in gan.constraints_ if getattr(c, "high", None) == col)
+    return (f"{col!r} is rebuilt as {c.low!r} + a generated gap (constraint {c.name}); it cannot be conditioned "
+            f"on or given: condition on {c.low!r}")
 
 
 def _plan_derived(gan, dep, value: Any, index: dict, out: Plan) -> None:
@@ -212,6 +220,8 @@ def known_codes(gan, known: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndar
         kind = gan.schema_[col].kind
         if kind is ColumnKind.ID:
             continue
+        if col in gan.constrained_columns():
+            raise ConditionError("known: " + _rebuilt(gan, col))
         if col in derived:
             dep = derived[col]
             if not dep.one_to_one or (dep.source, False) not in index:

@@ -34,6 +34,7 @@ from synthgan.synthesizers.tabular_problem import TabularProblem
 from synthgan.train import distributed
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, TrainConfig, recalibrate_batchnorm
+from synthgan.transform import constraints as rules
 from synthgan.transform.dependencies import find_dependencies
 from synthgan.transform.table import Encoded, TableTransformer
 
@@ -68,6 +69,7 @@ class TabularGANConfig:
     point_masses: dict[str, list[float]] | None = None
     quantile: bool = True
     numeric_bins: int = 10
+    constraints: list[dict] | None = None
     derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
     max_condition_rows: int = 50_000
@@ -90,6 +92,7 @@ class TabularGANConfig:
                                                          for x in v) for v in self.point_masses.values()):
                 raise ConfigError(f"point_masses: expected a mapping of numeric column -> list of numbers, "
                                   f"got {self.point_masses!r}")
+        rules.parse(self.constraints)
         if self.batch_size < 2:
             raise ConfigError(f"batch_size: expected at least 2, got {self.batch_size}")
         if self.max_categories < 2:
@@ -119,6 +122,8 @@ class TabularGAN:
         for k, v in hyperparameters.items():
             if k in ("generator_dim", "discriminator_dim") and isinstance(v, list):
                 hyperparameters[k] = tuple(v)
+            if k == "constraints" and v is not None:     # kept as plain dicts: saved in config.json
+                hyperparameters[k] = [c.to_dict() for c in rules.parse(v)]
         self.config = TabularGANConfig(**hyperparameters)
 
     def __repr__(self) -> str:
@@ -151,6 +156,8 @@ class TabularGAN:
         cfg = self.config
         cfg.validate()
         schema = self._check_data(data, discrete_columns, schema)
+        self.constraints_ = rules.parse(cfg.constraints)
+        rules.check(self.constraints_, data, schema)
         seed = cfg.random_state if cfg.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
         seq = np.random.SeedSequence(seed)
         s_transform, s_sampler, s_init, s_train, s_sample = seq.spawn(5)
@@ -182,13 +189,21 @@ class TabularGAN:
         """The columns the GAN learns: all but those derived from another column."""
         derived = {d.target for d in self.dependencies_}
         keep = [c for c in schema.columns if c.name not in derived]
-        return data[[c.name for c in keep]], Schema(tuple(keep))
+        return rules.learned(self.constraints_, data[[c.name for c in keep]], Schema(tuple(keep)))
 
     def _derive(self, out: pd.DataFrame) -> pd.DataFrame:
         """Fill the derived columns and restore the real column order and dtypes."""
         for d in self.dependencies_:
             out[d.target] = d.derive(out[d.source]).astype(self.schema_[d.target].dtype)
         return out[self.schema_.names]
+
+    def _constrain(self, out: pd.DataFrame) -> pd.DataFrame:
+        """The constraints applied (after every known or conditioned value is in place)."""
+        return rules.restore(self.constraints_, out, self.schema_) if self.constraints_ else out
+
+    def constrained_columns(self) -> set[str]:
+        """Columns rebuilt from others by a constraint (the high side of an inequality)."""
+        return {c.high for c in getattr(self, "constraints_", []) if isinstance(c, rules.Inequality)}
 
     def _check_data(self, data: pd.DataFrame, discrete_columns, schema: Schema | None) -> Schema:
         if not isinstance(data, pd.DataFrame):
@@ -313,8 +328,8 @@ class TabularGAN:
         np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
         total = sum(c.rows for c, _ in groups)
         if total == 0:
-            yield self._decode_rows(*self._draw_group(rc.Plan(), 0, np_rng, rc.describe({})), np_rng, torch_rng,
-                                    id_offset)
+            yield self._constrain(self._decode_rows(*self._draw_group(rc.Plan(), 0, np_rng, rc.describe({})), np_rng,
+                                                    torch_rng, id_offset))
             return
         done = 0
         for cond, p in groups:
@@ -325,7 +340,7 @@ class TabularGAN:
                 for col, value in p.exact.items():
                     out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
                 done += m
-                yield out
+                yield self._constrain(out)
 
     def _draw_group(self, p, m: int, np_rng, what: str):
         try:
@@ -356,7 +371,7 @@ class TabularGAN:
             for col, present in given.items():
                 if present[rows].any():
                     out[col] = _keep_known(out[col], known[col].iloc[rows], present[rows])
-            parts.append(out)
+            parts.append(self._constrain(out))
         out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         out.index = known.index
         return out
@@ -382,7 +397,7 @@ class TabularGAN:
             out = self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, id_offset + i)
             for col, value in conditions.items():
                 out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
-            yield out
+            yield self._constrain(out)
 
     def _sample_chunk(self, n: int, fixed: dict[int, int], np_rng, torch_rng, id_start: int) -> pd.DataFrame:
         codes, mask = self.sampler_.sample_free(n, np_rng, fixed)

@@ -74,6 +74,8 @@ def load_model(cls, directory: Path, device: str):
                 raise ModelFileError(f"{cond_file}: holds codes outside the levels in transformer.json")
             gan.condition_rows_ = codes
         gan.sampler_ = gan._make_sampler(gan.transformer_, gan.condition_rows_)
+        from synthgan.transform import constraints as rules
+        gan.constraints_ = rules.parse(gan.config.constraints)
         manifest = io.read_json(directory / "manifest.json")
         gan.fingerprint_, gan.n_rows_ = manifest["data"]["fingerprint"], manifest["data"]["rows"]
         gan.transformer_seconds_ = manifest["metrics"]["transformer_seconds"]
