@@ -12,7 +12,7 @@ rows each), as rows per second and as a ratio to plain ``sample``:
   with a value, an open range);
 - per row (imputation): ``sample_remaining`` of n real rows with age, sex and education known and
   every other cell null;
-- a rare combination, exact: ``sample_conditions([Condition(500, RARE)])``;
+- a rare combination, exact: ``sample_conditions([Condition(n, RARE)])``;
 - the same by rejection, as SDV samples conditions: plain batches of n filtered to RARE, repeated
   until 500 rows are found or 100 batches are drawn; rows/s counts the rows it keeps.
 
@@ -94,7 +94,7 @@ def run_seed(train: pd.DataFrame, schema, seed: int, steps: int, n: int) -> dict
         "numeric_range": lambda: gan.sample(n, conditions={"age": (30, 40)}, random_state=1),
         "mixed_groups": lambda: gan.sample_conditions(groups, random_state=1),
         "per_row_known": lambda: gan.sample_remaining(known, random_state=1),
-        "rare_exact": lambda: gan.sample_conditions([Condition(500, RARE)], random_state=1),
+        "rare_exact": lambda: gan.sample_conditions([Condition(n, RARE)], random_state=1),
     }
     speed = {}
     for name, fn in calls.items():

@@ -33,6 +33,30 @@ def _parse_conditions(items: list[str] | None, option: str = "--condition", what
     return out
 
 
+def _typed_condition(gan, column: str, text: str):
+    """A --condition value: LOW..HIGH on a numeric or datetime column is a range (an empty end is
+    open; numbers parsed as such), anything else a value typed like the column's levels."""
+    numeric = column in gan.transformer_.numeric_ or any(
+        d.target == column and gan.schema_[column].kind.is_numeric for d in gan.dependencies_)
+    if numeric and ".." in text:
+        def bound(b: str):
+            b = b.strip()
+            if not b:
+                return None
+            try:
+                return float(b)
+            except ValueError:
+                return b                         # a datetime, parsed by the model's condition check
+        low, high = text.split("..", 1)
+        return (bound(low), bound(high))
+    if numeric:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return gan.typed_value(column, text)
+
+
 def _split(csv: str | None) -> list[str] | None:
     return [c.strip() for c in csv.split(",") if c.strip()] if csv else None
 
@@ -138,14 +162,20 @@ def _relaunch_under_torchrun(nproc: int) -> None:
 @app.command()
 def sample(
     model: Path = typer.Argument(..., help="model folder written by `synthgan fit`"),
-    n: int = typer.Option(..., "--rows", "-n", help="rows to generate"),
+    n: Optional[int] = typer.Option(None, "--rows", "-n", help="rows to generate"),
     out: Path = typer.Option(..., "--out", "-o", help="file to write: .parquet or .csv"),
-    condition: Optional[list[str]] = typer.Option(None, "--condition", "-c", help="COLUMN=VALUE, repeatable"),
+    condition: Optional[list[str]] = typer.Option(
+        None, "--condition", "-c", help="COLUMN=VALUE, or COLUMN=LOW..HIGH for a numeric or datetime range "
+                                        "(either end may be empty); repeatable"),
+    known: Optional[Path] = typer.Option(None, "--known", help="CSV/Parquet of rows with some cells known: one "
+                                                              "row out per row in, known cells kept, empty ones "
+                                                              "generated (instead of --rows)"),
     seed: Optional[int] = typer.Option(None, help="random seed"),
     force: bool = typer.Option(False, "--force", help="replace OUT if it exists"),
 ) -> None:
-    """Generate N rows from MODEL (optionally all with the given conditions) into a Parquet or CSV
-    file, streamed in batches (memory does not grow with N)."""
+    """Generate N rows from MODEL (optionally all with the given conditions, values or ranges), or
+    fill in the empty cells of KNOWN rows, into a Parquet or CSV file, streamed in batches (memory
+    does not grow with N)."""
     from synthgan import TabularGAN
     from synthgan.errors import OutputError
     from synthgan.publish.parquet import arrow_schema, write_csv_stream, write_parquet_stream
@@ -154,12 +184,19 @@ def sample(
     fmt = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}.get(out.suffix.lower())
     if fmt is None:
         raise OutputError(f"{out}: unknown output format {out.suffix or '(no extension)'!r}; name a .parquet or .csv file")
-    if n < 0:
+    if (n is None) == (known is None):
+        raise typer.BadParameter("give either --rows N or --known FILE")
+    if n is not None and n < 0:
         raise typer.BadParameter(f"--rows: expected a non-negative number, got {n}")
+    if known is not None and condition:
+        raise typer.BadParameter("--condition: not with --known (the known cells are the conditions)")
     gan = TabularGAN.load(model)
-    conditions = _parse_conditions(condition)
-    conditions = {k: gan.typed_value(k, v) for k, v in conditions.items()}
-    batches = gan.sample_batches(n, conditions=conditions or None, random_state=seed)
+    if known is not None:
+        from synthgan.ingest import read_table
+        batches = iter([gan.sample_remaining(read_table(known).data, random_state=seed).reset_index(drop=True)])
+    else:
+        conditions = {k: _typed_condition(gan, k, v) for k, v in _parse_conditions(condition).items()}
+        batches = gan.sample_batches(n, conditions=conditions or None, random_state=seed)
     if fmt == "csv":
         rows = write_csv_stream(batches, out)
     else:

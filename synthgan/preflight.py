@@ -34,6 +34,13 @@ def check_request(req: SynthesisRequest, data: pd.DataFrame, source: str | None 
             raise ConfigError(f"generate.per_condition: column {col!r} is not one of {allowed} of {source}")
         for value in counts:
             check_value(data[col], value, f"generate.per_condition.{col}", source)
+    for i, cond in enumerate(req.generate.conditions):
+        for col, value in cond.values.items():
+            if col not in columns:
+                raise ConfigError(f"generate.conditions[{i}].values: column {col!r} is not in {source}; "
+                                  f"columns are {columns}")
+            if not isinstance(value, (list, tuple)):
+                check_value(data[col], value, f"generate.conditions[{i}].values.{col}", source)
     check_hyperparameters(req)
     if req.contract is not None:
         check_contract_columns(req.contract, columns, source)

@@ -72,11 +72,33 @@ BYTES_PER_ROW = 15
 ROWS_PER_SECOND = 44_000
 
 
+class ConditionSpec(_Strict):
+    """``rows`` rows that all meet ``values``: column -> a value, or ``[low, high]`` for a numeric
+    or datetime column (bounds included, ``null`` for an open end)."""
+
+    rows: int = Field(..., ge=0)
+    values: dict[str, Any]
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if not v:
+            raise ValueError("values: name at least one column")
+        for col, value in v.items():
+            if isinstance(value, (list, tuple)) and (len(value) != 2 or all(b is None for b in value)):
+                raise ValueError(f"values.{col}: a range is [low, high] with null for one open end, got {value!r}")
+            if isinstance(value, dict):
+                raise ValueError(f"values.{col}: expected a value or [low, high], got a mapping")
+        return v
+
+
 class GenerateSpec(_Strict):
-    """``rows`` drawn freely, plus ``per_condition[column][value]`` rows with that exact value."""
+    """``rows`` drawn freely, plus ``per_condition[column][value]`` rows with that exact value, plus
+    the groups of ``conditions`` (values and numeric ranges, several columns at once)."""
 
     rows: int = Field(10_000, ge=0)
     per_condition: dict[str, dict[str, int]] = Field(default_factory=dict)
+    conditions: list[ConditionSpec] = Field(default_factory=list)
     shard_rows: int = Field(250_000, ge=1)      # tabular rows are generated and published in shards of this size
 
     @field_validator("per_condition")
@@ -92,7 +114,13 @@ class GenerateSpec(_Strict):
 
     @property
     def total(self) -> int:
-        return self.rows + sum(n for counts in self.per_condition.values() for n in counts.values())
+        return (self.rows + sum(n for counts in self.per_condition.values() for n in counts.values())
+                + sum(c.rows for c in self.conditions))
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether any rows are generated under a condition."""
+        return bool(self.per_condition or self.conditions)
 
     @model_validator(mode="after")
     def _ceiling(self) -> "GenerateSpec":
@@ -190,6 +218,9 @@ class SynthesisRequest(_Strict):
             raise ValueError(f"gates: {e}") from None
         if self.modality == "timeseries" and self.series is None:
             raise ValueError("series: a timeseries request needs series: {entity, time, static, features}")
+        if self.generate.conditions and self.modality != "tabular":
+            raise ValueError(f"generate.conditions: groups of values and ranges are for tabular requests; a "
+                             f"{self.modality} request takes generate.per_condition")
         return self
 
     @model_validator(mode="after")

@@ -33,13 +33,15 @@ GROUP_ROWS = 16_384          # rows per Parquet row group (and the most a shard 
 
 @dataclass(frozen=True)
 class Shard:
-    """One unit of generation: ``rows`` rows (all with ``condition`` when given), ids from ``offset``."""
+    """One unit of generation: ``rows`` rows (all with ``condition``, or meeting ``values``, when
+    given), ids from ``offset``."""
 
     index: int
     rows: int
     offset: int
     seed: int
     condition: tuple[str, str] | None = None
+    values: dict | None = None          # a request's generate.conditions group: column -> value or [low, high]
 
     @property
     def part(self) -> str:
@@ -55,17 +57,19 @@ def shard_seed(run_seed: int, index: int) -> int:
 
 
 def plan_shards(rows: int, per_condition: dict[str, dict[str, int]], run_seed: int,
-                shard_rows: int = SHARD_ROWS) -> list[Shard]:
-    """Free rows first, then every (column, value) block, each cut into shards of <= ``shard_rows``."""
+                shard_rows: int = SHARD_ROWS, conditions: list[tuple[int, dict]] | None = None) -> list[Shard]:
+    """Free rows first, then every (column, value) block, then every (rows, values) group of
+    ``conditions``, each cut into shards of <= ``shard_rows``."""
     if not isinstance(shard_rows, int) or shard_rows < 1:
         raise ConfigError(f"shard_rows: expected a positive integer, got {shard_rows!r}")
-    blocks: list[tuple[int, tuple[str, str] | None]] = [(rows, None)]
-    blocks += [(n, (col, str(value))) for col, counts in per_condition.items() for value, n in counts.items()]
+    blocks: list[tuple[int, tuple[str, str] | None, dict | None]] = [(rows, None, None)]
+    blocks += [(n, (col, str(value)), None) for col, counts in per_condition.items() for value, n in counts.items()]
+    blocks += [(n, None, dict(values)) for n, values in conditions or []]
     shards, offset = [], 0
-    for n, cond in blocks:
+    for n, cond, values in blocks:
         for start in range(0, n, shard_rows):
             k = min(shard_rows, n - start)
-            shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), cond))
+            shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), cond, values))
             offset += k
     return shards
 
@@ -133,6 +137,9 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
     if shard.condition is not None:
         col, value = shard.condition
         conditions = {col: gan.typed_value(col, value)}
+    elif shard.values:
+        from synthgan.synthesizers.row_conditions import typed
+        conditions = typed(gan, shard.values)
     frames = _regroup(gan.sample_batches(shard.rows, conditions=conditions, random_state=shard.seed,
                                          id_offset=shard.offset), GROUP_ROWS)
     copies = [0]

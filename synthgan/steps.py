@@ -130,7 +130,15 @@ def plan(model_dir: str, train: str, req: SynthesisRequest) -> dict:
     for col, counts in req.generate.per_condition.items():
         for value in counts:
             gan.sample(1, conditions={col: gan.typed_value(col, value)}, random_state=0)
-    shards = plan_shards(req.generate.rows, req.generate.per_condition, req.seed + 1, req.generate.shard_rows)
+    from synthgan.errors import ConditionError
+    from synthgan.synthesizers.row_conditions import Condition, typed
+    for i, c in enumerate(req.generate.conditions):
+        try:
+            gan.sample_conditions([Condition(1, typed(gan, c.values))], random_state=0)
+        except ConditionError as e:
+            raise ConditionError(f"generate.conditions[{i}]: {e}") from None
+    shards = plan_shards(req.generate.rows, req.generate.per_condition, req.seed + 1, req.generate.shard_rows,
+                         [(c.rows, c.values) for c in req.generate.conditions])
     return {"shards": [s.to_dict() for s in shards], "pii": pii_spec(req, train)}
 
 
@@ -164,12 +172,14 @@ def collect(results: list[dict], train: str, req: SynthesisRequest, work: Path) 
     results = sorted(results, key=lambda r: r["shard"]["index"])
     blocks: dict = {}
     for r in results:
-        cond = r["shard"]["condition"]
-        blocks.setdefault(None if cond is None else tuple(cond), []).append(r["path"])
+        cond, values = r["shard"]["condition"], r["shard"].get("values")
+        key = None if cond is None and values is None else json.dumps([cond, values], sort_keys=True, default=str)
+        blocks.setdefault(key, []).append(r["path"])
     out = {"parts": [r["path"] for r in results], "rows": sum(r["rows"] for r in results),
            "content_hash": combined_hash(results), "workers": sorted({r["worker"] for r in results}),
            "shards": [{"file": Path(r["path"]).name, "rows": r["rows"], "condition": r["shard"]["condition"],
-                       "seed": r["shard"]["seed"], "content_hash": r["content_hash"]} for r in results],
+                       "values": r["shard"].get("values"), "seed": r["shard"]["seed"],
+                       "content_hash": r["content_hash"]} for r in results],
            "free": None, "augment": None}
     if all(r.get("copies") is not None for r in results):
         out["copies"] = sum(r["copies"] for r in results)
@@ -198,7 +208,7 @@ def check_contract(paths: dict, req: SynthesisRequest, work: Path) -> dict | Non
     suite = load_suite(req.contract)
     checks = {"sample": validate_frame(pd.read_parquet(paths["free"] if req.generate.rows else paths["synthetic"]),
                                        suite)}
-    if req.generate.per_condition and paths.get("augment"):
+    if req.generate.conditioned and paths.get("augment"):
         checks["conditional_rows_rules"] = validate_frame(pd.read_parquet(paths["augment"]), suite, rules_only=True)
     write_json(work / "contract_result.json", {k: r.to_dict() for k, r in checks.items()})
     return {"success": all(r.success for r in checks.values()),
@@ -222,7 +232,8 @@ def run_context(req: SynthesisRequest, paths: dict, contract: dict | None, run: 
     return RunContext(outcome=outcome, contract=contract, request=req.name, run_id=run.get("run_id"),
                       modality=req.modality, model_key=model.name if model else None, created=run.get("created"),
                       flow_run_id=run.get("flow_run_id"), versions=library_versions(), model_dir=model,
-                      per_condition=dict(req.generate.per_condition), conditional=conditional)
+                      per_condition=dict(req.generate.per_condition), conditional=conditional,
+                      conditions=[{"rows": c.rows, "values": dict(c.values)} for c in req.generate.conditions])
 
 
 def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | None = None,

@@ -20,6 +20,23 @@ def test_fit_then_conditional_sample(tmp_path, mixed):
     s = pq.read_table(out).to_pandas()
     assert len(s) == 250 and (s["group"] == "b").all() and s["flag"].all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+    r = runner.invoke(app, ["sample", str(tmp_path / "m"), "-n", "200", "-o", str(tmp_path / "r.csv"),
+                            "-c", "score=40..60", "-c", "count=..30", "-c", "group=a", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    s = pd.read_csv(tmp_path / "r.csv")
+    assert len(s) == 200 and s["score"].between(40, 60).all() and (s["count"] <= 30).all() and (s["group"] == "a").all()
+    known = mixed[["group", "score"]].head(30).copy()
+    known.loc[::2, "score"] = None
+    known.to_csv(tmp_path / "known.csv", index=False)
+    r = runner.invoke(app, ["sample", str(tmp_path / "m"), "--known", str(tmp_path / "known.csv"),
+                            "-o", str(tmp_path / "k.parquet"), "--seed", "2"])
+    assert r.exit_code == 0, r.output
+    k = pq.read_table(tmp_path / "k.parquet").to_pandas()
+    assert len(k) == 30 and (k["group"] == known["group"]).all()
+    kept = known["score"].notna()
+    assert (k.loc[kept, "score"] == known.loc[kept, "score"]).all()
+    r = runner.invoke(app, ["sample", str(tmp_path / "m"), "-o", str(tmp_path / "x.csv")])
+    assert r.exit_code != 0 and "either --rows N or --known FILE" in str(r.exception) + r.output
 
 
 def test_bad_input_exits_nonzero_with_message(tmp_path):

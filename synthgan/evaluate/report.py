@@ -125,7 +125,7 @@ def _privacy(result: "EvaluationResult") -> str:
 
 def _per_condition(result: "EvaluationResult", run: RunContext | None) -> str:
     """For each requested (column, value): its synthetic rows beside the real training rows of that group."""
-    if run is None or not run.per_condition:
+    if run is None or not (run.per_condition or run.conditions):
         return ""
     out = ["<h2>Per-condition rows</h2>"]
     t = result.tables
@@ -143,8 +143,33 @@ def _per_condition(result: "EvaluationResult", run: RunContext | None) -> str:
         for value, requested in (counts or {}).items():
             r, s = real[_matches(real[column], value)], synth[_matches(synth[column], value)]
             out.append(f"<div><h3>{html.escape(str(column))} = {html.escape(str(value))}</h3>"
-                       + _group_table(t, column, r, s, real, requested) + "</div>")
+                       + _group_table(t, {column}, r, s, real, requested) + "</div>")
+    for group in run.conditions:        # generate.conditions: values and ranges on several columns
+        values = {c: v for c, v in group["values"].items() if c in real.columns and c in synth.columns}
+        r, s = real[_meets(real, values)], synth[_meets(synth, values)]
+        title = ", ".join(f"{c} in [{v[0]}, {v[1]}]" if isinstance(v, (list, tuple)) else f"{c} = {v}"
+                          for c, v in group["values"].items())
+        out.append(f"<div><h3>{html.escape(title)}</h3>"
+                   + _group_table(t, set(values), r, s, real, group["rows"]) + "</div>")
     return "\n".join(out) + "</div>"
+
+
+def _meets(df: pd.DataFrame, values: dict) -> pd.Series:
+    """Rows meeting every value (text, as in YAML) and range ([low, high], None for an open end)."""
+    ok = pd.Series(True, index=df.index)
+    for col, v in values.items():
+        if isinstance(v, (list, tuple)):
+            x = df[col]
+            is_date = pd.api.types.is_datetime64_any_dtype(x.dtype)
+            bound = (lambda b: pd.Timestamp(b)) if is_date else float  # noqa: E731
+            if v[0] is not None:
+                ok &= x >= bound(v[0])
+            if v[1] is not None:
+                ok &= x <= bound(v[1])
+            ok &= x.notna()
+        else:
+            ok &= _matches(df[col], v)
+    return ok
 
 
 def _matches(col: pd.Series, value) -> pd.Series:
@@ -157,10 +182,10 @@ def _matches(col: pd.Series, value) -> pd.Series:
     return col.notna() & (col.astype(str) == str(value))
 
 
-def _group_table(t, column: str, r: pd.DataFrame, s: pd.DataFrame, real_all: pd.DataFrame, requested) -> str:
+def _group_table(t, skip: set, r: pd.DataFrame, s: pd.DataFrame, real_all: pd.DataFrame, requested) -> str:
     rows = [["rows", len(r), len(s), Raw(f"requested {html.escape(str(requested))}")]]
     for c in t.columns:
-        if c == column:
+        if c in skip:
             continue
         if c in t.numeric:
             is_date = t.schema[c].kind.value == "datetime"

@@ -41,6 +41,8 @@ class RunContext:
         loss_cond, seconds) gives the loss curves.
     per_condition : dict
         The request's ``generate.per_condition`` counts ({column: {value: rows}}).
+    conditions : list
+        The request's ``generate.conditions`` groups ({rows, values}).
     conditional : DataFrame
         Rows generated under those conditions (all blocks), to set beside the real rows of each
         group.
@@ -58,6 +60,7 @@ class RunContext:
     model_dir: Path | None = None
     per_condition: dict = field(default_factory=dict)
     conditional: pd.DataFrame | None = None
+    conditions: list = field(default_factory=list)
 
     def losses(self) -> list[dict]:
         """The model's per-epoch training records (empty when there are none)."""

@@ -62,6 +62,20 @@ def _fmt(v: Any) -> str:
     return "open" if v is None else repr(v)
 
 
+def typed(gan, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Condition values as written in a request or on the command line, typed for ``gan``: a
+    discrete value given as text matched to the column's real levels, a two-item list a range."""
+    out = {}
+    for col, v in values.items():
+        if is_range(v):
+            out[col] = tuple(v)
+        elif isinstance(v, str) and col in gan.transformer_.discrete_:
+            out[col] = gan.typed_value(col, v)
+        else:
+            out[col] = v
+    return out
+
+
 def plan(gan, values: Mapping[str, Any]) -> Plan:
     """Check ``values`` against the fitted ``gan`` and turn them into a :class:`Plan`."""
     t = gan.transformer_

@@ -72,6 +72,25 @@ def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
     assert arts["tiny-scores"].type == "table"
 
 
+def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp_path):
+    groups = [{"rows": 80, "values": {"group": "c", "score": [40, 60]}}, {"rows": 50, "values": {"count": [None, 30]}}]
+    path = write_request(tmp_path, name="groups", generate={"rows": 200, "conditions": groups},
+                         model={"preset": "fast", "epochs": 2, "hyperparameters": {
+                             "min_steps": 0, "constraints": [{"type": "non_negative", "column": "score"}]}})
+    result = synthesize(str(path))
+    assert result["status"] == "published", result["reasons"]
+    run = Path(result["path"])
+    manifest = json.loads((run / "manifest.json").read_text())
+    free, first, second = manifest["shards"]
+    assert free["rows"] == 200 and first["values"] == groups[0]["values"] and second["rows"] == 50
+    a = pq.read_table(run / "data" / first["file"]).to_pandas()
+    b = pq.read_table(run / "data" / second["file"]).to_pandas()
+    assert len(a) == 80 and (a["group"] == "c").all() and a["score"].between(40, 60).all()
+    assert len(b) == 50 and (b["count"] <= 30).all()
+    assert set(manifest["contract"]["statistics"]) == {"sample", "conditional_rows_rules"}
+    assert "score in [40, 60]" in (run / "report.html").read_text()
+
+
 def test_gate_failure_publishes_nothing_and_fails_the_flow_run(tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId

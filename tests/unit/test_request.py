@@ -45,6 +45,11 @@ def test_the_repository_demo_request_loads():
     ({"gates": {"max_auc": 0.5}}, r"gates: unknown quality gate\(s\) \['max_auc'\]"),
     ({"model": {"preset": "huge"}}, "model.preset: Input should be 'fast', 'default' or 'quality'"),
     ({"images": {"resize": 100}}, "images.resize: Input should be less than or equal to 64"),
+    ({"generate": {"conditions": [{"rows": 5, "values": {}}]}}, "conditions.0.values: .*name at least one column"),
+    ({"generate": {"conditions": [{"rows": 5, "values": {"a": [1, 2, 3]}}]}}, r"values.a: a range is \[low, high\]"),
+    ({"generate": {"conditions": [{"rows": -1, "values": {"a": 1}}]}}, "conditions.0.rows: Input should be greater"),
+    ({"generate": {"conditions": [{"rows": 60_000_000, "values": {"a": 1}}], "rows": 50_000_000}},
+     "110,000,000 rows asked for"),
 ])
 def test_bad_requests_name_the_field(tmp_path, fields, message):
     with pytest.raises(ConfigError, match=message):
