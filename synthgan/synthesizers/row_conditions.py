@@ -11,6 +11,7 @@ the condition, so an impossible combination is an error before anything is gener
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -83,6 +84,7 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
     index = {(c, b): j for j, (c, b) in enumerate(zip(layout.cond_columns, layout._binned()))}
     names = gan.schema_.names
     derived = {d.target: d for d in gan.dependencies_}
+    combo_of = {col: (c, i) for c in gan.combinations() for i, col in enumerate(c.columns)}
     out = Plan()
     for col, value in values.items():
         if col not in names:
@@ -94,6 +96,21 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
             raise ConditionError(_rebuilt(gan, col))
         if col in derived:
             _plan_derived(gan, derived[col], value, index, out)
+        elif col in combo_of:                     # one column of a combinations constraint
+            if is_range(value):
+                raise ConditionError(f"{col!r} is {kind.value}: a range (low, high) applies to numeric and "
+                                     f"datetime columns; give one value")
+            combo, i = combo_of[col]
+            enc = t.discrete_[combo.merged]
+            seen = [json.loads(level)[i] for level in enc.levels]
+            w = np.zeros(enc.n_codes)
+            w[: len(seen)] = [v == value or str(v) == str(value) for v in seen]
+            if not w.any():
+                shown = ", ".join(repr(v) for v in sorted({str(v) for v in seen})[:30])
+                raise ConditionError(f"unknown value {value!r} for column {col!r} (or only in combinations too rare "
+                                     f"to keep; raise max_categories); valid values are: {shown}")
+            _merge(out, index[(combo.merged, False)], w, col)
+            out.exact[col] = value
         elif col in t.discrete_:
             if is_range(value):
                 raise ConditionError(f"{col!r} is {kind.value}: a range (low, high) applies to numeric and "
@@ -162,7 +179,8 @@ def _merge(out: Plan, j: int, w: np.ndarray, col: str) -> None:
     if j in out.weights:
         w = out.weights[j] * w
         if not w.any():
-            raise ConditionError(f"the conditions on {col!r} and the column it is derived from contradict each other")
+            raise ConditionError(f"the value of {col!r} was never seen with the other values of this condition "
+                                 "(a column derived from another, or a combinations constraint, ties them)")
     out.weights[j] = np.asarray(w, dtype=float)
 
 
@@ -210,7 +228,7 @@ def _unknown_value(enc, col: str, value: Any) -> str:
     return f"unknown value {value!r} for column {col!r}; valid values are: {shown}"
 
 
-def known_codes(gan, known: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def known_codes(gan, known: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """For :meth:`TabularGAN.sample_remaining`: the fixed condition codes of every row of
     ``known`` ((n, n_cond), -1 where free) and, per column, which of its cells are known."""
     t = gan.transformer_
@@ -220,6 +238,7 @@ def known_codes(gan, known: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndar
     derived = {d.target: d for d in gan.dependencies_}
     fixed = np.full((len(known), len(layout.cond_columns)), -1, dtype=np.int64)
     given: dict[str, np.ndarray] = {}
+    combined = {col for c in gan.combinations() for col in c.columns}
     unknown = [str(c) for c in known.columns if c not in names]
     if unknown:
         raise ConditionError(f"known: column(s) {unknown} are not columns of the data; columns are {names}")
@@ -232,7 +251,7 @@ def known_codes(gan, known: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndar
         if not present.any():
             continue
         kind = gan.schema_[col].kind
-        if kind is ColumnKind.ID:
+        if kind is ColumnKind.ID or col in combined:
             continue
         if col in gan.constrained_columns():
             raise ConditionError("known: " + _rebuilt(gan, col))
@@ -268,4 +287,31 @@ def known_codes(gan, known: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndar
                                      "trained with numeric_bins=0; refit with numeric_bins > 0 (the default)")
             v = _numbers(s[present], kind, f"known: {col}")
             fixed[present, index[(col, True)]] = num.bins.codes(v)
+    for combo in gan.combinations():
+        _known_combination(gan, combo, known, fixed, index[(combo.merged, False)], rng)
     return fixed, given
+
+
+def _known_combination(gan, combo, known: pd.DataFrame, fixed: np.ndarray, j: int, rng: np.random.Generator) -> None:
+    """Rows knowing some columns of a combinations constraint get a code of the merged column
+    among the real combinations that agree, drawn at their real frequency."""
+    cols = [c for c in combo.columns if c in known.columns]
+    if not cols:
+        return
+    enc = gan.transformer_.discrete_[combo.merged]
+    seen = [json.loads(level) for level in enc.levels]
+    freq = np.asarray(enc.frequencies[: len(seen)], dtype=float)
+    where = [combo.columns.index(c) for c in cols]
+    sub = known[cols].astype(object).where(known[cols].notna(), None)
+    keys = pd.Series([json.dumps([None if v is None else str(v) for v in r]) for r in sub.itertuples(index=False)])
+    for key, rows in keys.groupby(keys).groups.items():     # one draw per distinct known tuple, not per row
+        values = json.loads(key)
+        if all(v is None for v in values):
+            continue
+        ok = np.array([all(v is None or str(s[i]) == v for v, i in zip(values, where)) for s in seen])
+        if not ok.any():
+            shown = {c: v for c, v in zip(cols, values) if v is not None}
+            raise ConditionError(f"known: row {int(rows[0])}: {shown} is not a combination seen in the data "
+                                 f"({combo.name})")
+        p = np.where(ok, freq, 0.0)
+        fixed[np.asarray(rows), j] = rng.choice(len(seen), size=len(rows), p=p / p.sum())

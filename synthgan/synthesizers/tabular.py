@@ -201,6 +201,11 @@ class TabularGAN:
         """The constraints applied (after every known or conditioned value is in place)."""
         return rules.restore(self.constraints_, out, self.schema_) if self.constraints_ else out
 
+    def combinations(self) -> list:
+        """The combinations constraints the model learns as one merged column each."""
+        derived = {d.target for d in self.dependencies_}
+        return rules.merged(getattr(self, "constraints_", []), [n for n in self.schema_.names if n not in derived])
+
     def constrained_columns(self) -> set[str]:
         """Columns rebuilt from others by a constraint (the high side of an inequality)."""
         return {c.high for c in getattr(self, "constraints_", []) if isinstance(c, rules.Inequality)}
@@ -360,9 +365,9 @@ class TabularGAN:
         self._check_fitted()
         if not isinstance(known, pd.DataFrame):
             raise ConditionError(f"known: expected a pandas DataFrame, got {type(known).__name__}")
-        fixed, given = rc.known_codes(self, known)
         seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
         np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
+        fixed, given = rc.known_codes(self, known, np_rng)
         parts = []
         for i in range(0, max(len(known), 1), _SAMPLE_CHUNK):
             rows = slice(i, min(i + _SAMPLE_CHUNK, len(known)))
@@ -383,7 +388,8 @@ class TabularGAN:
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n: expected a non-negative integer, got {n!r}")
-        if isinstance(conditions, Mapping) and any(rc.is_range(v) or c in self.transformer_.numeric_
+        combined = {col for c in self.combinations() for col in c.columns}
+        if isinstance(conditions, Mapping) and any(rc.is_range(v) or c in self.transformer_.numeric_ or c in combined
                                                    for c, v in conditions.items()):
             return self.sample_conditions_batches([Condition(n, dict(conditions))], random_state, id_offset)
         conditions = self._via_sources(conditions or {})
@@ -422,6 +428,8 @@ class TabularGAN:
             span_codes[rows, spans[j]] = codes[rows, j]
         out = self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start,
                                                   limits)
+        if self.constraints_:
+            out = rules.split(self.combinations(), out, self.schema_)
         return self._derive(out)
 
     def typed_value(self, column: str, text: str) -> Any:

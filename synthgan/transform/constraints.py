@@ -5,7 +5,10 @@
   so no row can break it (for datetimes the gap is learned as a datetime after the epoch, so it
   keeps the real gaps' unit: whole days stay whole days);
 - ``{"type": "range", "column": "price", "low": 0, "high": None}``: decoded values are kept inside
-  (``{"type": "non_negative", "column": c}`` is the range ``[0, None)``).
+  (``{"type": "non_negative", "column": c}`` is the range ``[0, None)``);
+- ``{"type": "combinations", "columns": ["city", "country"]}``: only (city, country) pairs seen in
+  the real data: the model learns the columns as one categorical column of their real
+  combinations, split back after sampling.
 
 A constraint the real data breaks is a :class:`~synthgan.errors.ConstraintError` at fit, naming
 the columns, how many rows break it and the first of them.
@@ -22,7 +25,7 @@ import pandas as pd
 from synthgan.errors import ConstraintError
 from synthgan.schema import ColumnKind, ColumnSpec, Schema
 
-TYPES = ("inequality", "range", "non_negative")
+TYPES = ("inequality", "range", "non_negative", "combinations")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,34 @@ class Range:
         return {"type": "range", "column": self.column, "low": self.low, "high": self.high}
 
 
+@dataclass(frozen=True)
+class Combinations:
+    columns: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"valid combinations of {list(self.columns)}"
+
+    @property
+    def merged(self) -> str:
+        """The name of the one categorical column the model learns."""
+        return "+".join(self.columns)
+
+    def to_dict(self) -> dict:
+        return {"type": "combinations", "columns": list(self.columns)}
+
+    def key(self, frame: pd.DataFrame) -> pd.Series:
+        """Each row's combination as one text value (JSON of the values; null stays null)."""
+        import json
+        rows = frame[list(self.columns)].astype(object).where(frame[list(self.columns)].notna(), None)
+        return pd.Series([json.dumps([_plain(v) for v in r]) for r in rows.itertuples(index=False)],
+                         index=frame.index, dtype=object)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def parse(specs: Any) -> list:
     """Constraint objects from a list of dicts (as in a request or ``config.json``) or objects."""
     if specs is None:
@@ -62,14 +93,14 @@ def parse(specs: Any) -> list:
         raise ConstraintError(f"constraints: expected a list, got {type(specs).__name__}")
     out = []
     for i, c in enumerate(specs):
-        if isinstance(c, (Inequality, Range)):
+        if isinstance(c, (Inequality, Range, Combinations)):
             out.append(c)
             continue
         if not isinstance(c, Mapping) or c.get("type") not in TYPES:
             raise ConstraintError(f"constraints[{i}]: expected a mapping with type one of {list(TYPES)}, got {c!r}")
         kind, fields = c["type"], {k: v for k, v in c.items() if k != "type"}
         allowed = {"inequality": {"low", "high", "strict"}, "range": {"column", "low", "high"},
-                   "non_negative": {"column"}}[kind]
+                   "non_negative": {"column"}, "combinations": {"columns"}}[kind]
         extra = sorted(set(fields) - allowed)
         if extra:
             raise ConstraintError(f"constraints[{i}] ({kind}): unknown field(s) {extra}; expected {sorted(allowed)}")
@@ -81,6 +112,12 @@ def parse(specs: Any) -> list:
                 if lo is None and hi is None:
                     raise ConstraintError(f"constraints[{i}] (range): give low, high or both")
                 out.append(Range(str(fields["column"]), _number(lo, i), _number(hi, i)))
+            elif kind == "combinations":
+                cols = fields["columns"]
+                if not isinstance(cols, (list, tuple)) or len(cols) < 2 or len(set(map(str, cols))) != len(cols):
+                    raise ConstraintError(f"constraints[{i}] (combinations): columns must list two or more "
+                                          f"different columns, got {cols!r}")
+                out.append(Combinations(tuple(str(c) for c in cols)))
             else:
                 out.append(Range(str(fields["column"]), 0.0, None))
         except KeyError as e:
@@ -104,7 +141,22 @@ def _values(s: pd.Series, kind: ColumnKind) -> np.ndarray:
 def check(constraints: list, data: pd.DataFrame, schema: Schema) -> None:
     """Every constraint names columns of the right kinds, and the real rows all keep it."""
     seen_high: set[str] = set()
+    combined: set[str] = set()
     for c in constraints:
+        if isinstance(c, Combinations):
+            for col in c.columns:
+                if col not in schema.names:
+                    raise ConstraintError(f"constraint {c.name}: {col!r} is not a column of the data; "
+                                          f"columns are {schema.names}")
+                if not schema[col].kind.is_discrete:
+                    raise ConstraintError(f"constraint {c.name}: {col!r} is {schema[col].kind.value}; "
+                                          "expected categorical or boolean columns")
+                if col in combined:
+                    raise ConstraintError(f"constraint {c.name}: {col!r} is already in another combinations constraint")
+                combined.add(col)
+            if c.merged in schema.names:
+                raise ConstraintError(f"constraint {c.name}: the data already has a column named {c.merged!r}")
+            continue
         cols = (c.low, c.high) if isinstance(c, Inequality) else (c.column,)
         for col in cols:
             if col not in schema.names:
@@ -146,13 +198,33 @@ def _row(data: pd.DataFrame, c, i: int) -> str:
     return ", ".join(f"{col}={data[col].iloc[i]!r}" for col in cols)
 
 
+def merged(constraints: list, columns) -> list:
+    """The combinations to merge among ``columns`` (the learned ones): a column derived from
+    another is left to its derivation, which keeps it valid; fewer than two left: nothing to merge."""
+    out = []
+    for c in constraints:
+        if isinstance(c, Combinations):
+            kept = tuple(col for col in c.columns if col in columns)
+            if len(kept) >= 2:
+                out.append(Combinations(kept))
+    return out
+
+
 def learned(constraints: list, data: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, Schema]:
-    """The table the model learns: each inequality's high column replaced by its gap."""
+    """The table the model learns: each inequality's high column replaced by its gap, each set of
+    combined columns by one categorical column of their combinations (in the first one's place)."""
     ineq = [c for c in constraints if isinstance(c, Inequality) and c.high in data.columns]
-    if not ineq:
+    combos = merged(constraints, data.columns)
+    if not ineq and not combos:
         return data, schema
     data = data.copy()
     specs = {s.name: s for s in schema.columns}
+    order = list(schema.names)
+    for c in combos:
+        data.insert(list(data.columns).index(c.columns[0]), c.merged, c.key(data))
+        data = data.drop(columns=list(c.columns))
+        specs[c.merged] = ColumnSpec(c.merged, ColumnKind.CATEGORICAL, "object")
+        order = [c.merged if n == c.columns[0] else n for n in order if n not in c.columns[1:]]
     for c in ineq:
         kind = schema[c.high].kind
         gap = _values(data[c.high], kind) - _values(data[c.low], schema[c.low].kind)
@@ -164,7 +236,25 @@ def learned(constraints: list, data: pd.DataFrame, schema: Schema) -> tuple[pd.D
         data[c.high] = gap.astype(np.int64) if both_int else gap
         specs[c.high] = ColumnSpec(c.high, ColumnKind.INTEGER if both_int else ColumnKind.CONTINUOUS,
                                    "int64" if both_int else "float64")
-    return data, Schema(tuple(specs[s.name] for s in schema.columns))
+    return data, Schema(tuple(specs[n] for n in order))
+
+
+def split(combos: list, out: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Generated rows with each merged combinations column (``combos``, of :func:`merged`) split
+    back into its columns (real dtypes, in the merged column's place)."""
+    import json
+
+    from synthgan.transform.table import _restore_dtype
+    for c in combos:
+        if c.merged not in out.columns:
+            continue
+        parts = [json.loads(k) if isinstance(k, str) else [None] * len(c.columns) for k in out[c.merged]]
+        at = list(out.columns).index(c.merged)
+        out = out.drop(columns=[c.merged])
+        for i, col in enumerate(c.columns):
+            values = pd.Series([p[i] for p in parts], index=out.index, dtype=object)
+            out.insert(at + i, col, _restore_dtype(values, schema[col].dtype))
+    return out
 
 
 def restore(constraints: list, out: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -102,3 +102,51 @@ def test_malformed_constraints_are_clear_errors(spec, words):
 def test_constraints_on_the_wrong_columns_are_clear_errors(spec, words):
     with pytest.raises(ConstraintError, match=words):
         TabularGAN(constraints=[spec], **FAST).fit(make_table(200), discrete_columns=["kind"])
+
+
+VALID = {("A", "X"), ("B", "X"), ("B", "Y"), ("C", "Y"), ("D", "Y")}
+
+
+def make_places(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    pairs = sorted(VALID)
+    pick = rng.choice(len(pairs), n, p=[0.3, 0.2, 0.2, 0.2, 0.1])
+    city, country = zip(*[pairs[i] for i in pick])
+    return pd.DataFrame({"city": city, "country": country, "pop": rng.gamma(2.0, 5.0, n) + 10 * (pick == 2)})
+
+
+@pytest.fixture(scope="module")
+def places():
+    df = make_places()
+    rules = [{"type": "combinations", "columns": ["city", "country"]}]
+    return df, TabularGAN(constraints=rules, **FAST).fit(df, discrete_columns=["city", "country"])
+
+
+def pairs_of(rows: pd.DataFrame) -> set:
+    return set(zip(rows["city"], rows["country"]))
+
+
+def test_only_real_combinations_come_out_of_every_sampling_path(places):
+    df, gan = places
+    free = gan.sample(3000, random_state=1)
+    assert list(free.columns) == list(df.columns) and free.dtypes.astype(str).tolist() == df.dtypes.astype(str).tolist()
+    assert pairs_of(free) <= VALID and len(pairs_of(free)) == len(VALID)
+    b = gan.sample(500, conditions={"city": "B"}, random_state=2)
+    assert (b["city"] == "B").all() and set(b["country"]) == {"X", "Y"}
+    mixed = gan.sample_conditions([Condition(200, {"country": "Y"}), Condition(200, {"city": "C", "pop": (0, 30)})],
+                                  random_state=3)
+    assert pairs_of(mixed) <= VALID and (mixed["country"].iloc[:200] == "Y").all()
+    known = pd.DataFrame({"city": ["A", None, "B", "D"], "country": [None, "X", None, None]})
+    filled = gan.sample_remaining(known, random_state=4)
+    assert pairs_of(filled) <= VALID and list(filled["city"].iloc[[0, 2, 3]]) == ["A", "B", "D"]
+    assert filled["country"].iloc[1] == "X" and filled["country"].iloc[0] == "X" and filled["country"].iloc[3] == "Y"
+
+
+def test_an_invalid_combination_is_refused(places):
+    _, gan = places
+    with pytest.raises(ConditionError, match="never seen"):
+        gan.sample_conditions([Condition(10, {"city": "A", "country": "Y"})])
+    with pytest.raises(ConditionError, match=r"known: row 1: \{'city': 'A', 'country': 'Y'\} is not a combination"):
+        gan.sample_remaining(pd.DataFrame({"city": ["B", "A"], "country": ["X", "Y"]}))
+    with pytest.raises(ConstraintError, match="'pop' is continuous; expected categorical"):
+        TabularGAN(constraints=[{"type": "combinations", "columns": ["city", "pop"]}], **FAST).fit(make_places(100))
