@@ -285,7 +285,10 @@ def known_codes(gan, known: pd.DataFrame, rng: np.random.Generator) -> tuple[np.
             if num.bins is None:
                 raise ConditionError(f"known: numeric column {col!r} cannot be conditioned on: this model was "
                                      "trained with numeric_bins=0; refit with numeric_bins > 0 (the default)")
-            v = _numbers(s[present], kind, f"known: {col}")
+            try:
+                v = _numbers(s[present], kind, col)
+            except ConditionError as e:
+                raise ConditionError(f"known: {e}") from None
             fixed[present, index[(col, True)]] = num.bins.codes(v)
     for combo in gan.combinations():
         _known_combination(gan, combo, known, fixed, index[(combo.merged, False)], rng)
