@@ -81,7 +81,7 @@ def rejection(gan: TabularGAN, n: int, want: int, seed: int, max_batches: int = 
 
 def run_seed(train: pd.DataFrame, schema, seed: int, steps: int, n: int) -> dict:
     t0 = time.perf_counter()
-    gan = TabularGAN(epochs=1, min_steps=steps, random_state=seed).fit(train, schema=schema)
+    gan = TabularGAN(epochs=1, min_steps=steps, random_state=seed, numeric_bins=10).fit(train, schema=schema)
     fit_s = time.perf_counter() - t0
     known = train.sample(n, replace=len(train) < n, random_state=seed).reset_index(drop=True)
     known = known[["age", "sex", "education"]]

@@ -80,6 +80,9 @@ def fit(
     min_steps: int = typer.Option(6000, "--min-steps", min=0,
                                   help="at least this many optimiser steps, whatever the epochs (small tables)"),
     batch_size: int = typer.Option(500, help="rows per batch"),
+    numeric_bins: int = typer.Option(0, "--numeric-bins", min=0,
+                                     help="value bins per numeric column, so that `sample -c COL=LOW..HIGH` "
+                                          "and --known can condition on numbers (0: none)"),
     discrete: Optional[str] = typer.Option(None, help="comma-separated discrete columns (inferred if absent)"),
     seed: Optional[int] = typer.Option(None, help="random seed"),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps"),
@@ -109,7 +112,8 @@ def fit(
     t = read_table(data, discrete_columns=_split(discrete))
     with distributed.process_group():
         main_rank = distributed.is_main()
-        gan = TabularGAN(epochs=epochs, min_steps=min_steps, batch_size=batch_size, random_state=seed, device=device,
+        gan = TabularGAN(epochs=epochs, min_steps=min_steps, batch_size=batch_size, numeric_bins=numeric_bins,
+                         random_state=seed, device=device,
                          verbose=not quiet and main_rank)
         gan.fit(t.data, schema=t.schema)
         if main_rank:                                            # rank 0 alone writes the model

@@ -11,7 +11,7 @@ def test_fit_then_conditional_sample(tmp_path, mixed):
     data = tmp_path / "data.parquet"
     mixed.to_parquet(data, index=False)
     r = runner.invoke(app, ["fit", str(data), "--out", str(tmp_path / "m"), "--epochs", "2", "--min-steps", "0", "--seed", "0",
-                            "--quiet"])
+                            "--numeric-bins", "10", "--quiet"])
     assert r.exit_code == 0, r.output
     out = tmp_path / "s.parquet"
     r = runner.invoke(app, ["sample", str(tmp_path / "m"), "-n", "250", "-o", str(out), "-c", "group=b",

@@ -50,8 +50,11 @@ def start(path: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_HOME=str(path.parent / "prefect-home"))
     log = (path.parent / "run.log").open("w")
+    # As from an operator's terminal: Ctrl-C delivered. (A test session started in the background of
+    # a non-interactive shell ignores SIGINT, and children inherit that; the run would not stop.)
     proc = subprocess.Popen([str(CLI), "run", str(path)], cwd=path.parent, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     proc.log = path.parent / "run.log"
     return proc
 

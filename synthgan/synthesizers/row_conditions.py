@@ -123,8 +123,8 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
         else:
             num = t.numeric_[col]
             if num.bins is None:
-                raise ConditionError(f"cannot condition on numeric column {col!r}: this model was trained with "
-                                     "numeric_bins=0; refit with numeric_bins > 0 (the default)")
+                raise ConditionError(f"cannot condition on numeric column {col!r}: this model was fitted without "
+                                     "value bins (numeric_bins=0, the default); fit it with numeric_bins=10")
             j = index[(col, True)]
             if is_range(value):
                 low, high = _bounds(col, kind, value)
@@ -284,7 +284,8 @@ def known_codes(gan, known: pd.DataFrame, rng: np.random.Generator) -> tuple[np.
             num = t.numeric_[col]
             if num.bins is None:
                 raise ConditionError(f"known: numeric column {col!r} cannot be conditioned on: this model was "
-                                     "trained with numeric_bins=0; refit with numeric_bins > 0 (the default)")
+                                     "fitted without value bins (numeric_bins=0, the default); fit it with "
+                                     "numeric_bins=10")
             try:
                 v = _numbers(s[present], kind, col)
             except ConditionError as e:

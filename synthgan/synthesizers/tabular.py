@@ -68,7 +68,7 @@ class TabularGANConfig:
     clip: bool = True
     point_masses: dict[str, list[float]] | None = None
     quantile: bool = True
-    numeric_bins: int = 10
+    numeric_bins: int = 0
     constraints: list[dict] | None = None
     derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
@@ -422,10 +422,15 @@ class TabularGAN:
         raw = self.generator_(noise, cond).float() if n else torch.zeros((0, self._ops.dim), device=self.device_)
         alphas, span_codes = self._ops.decode(raw, torch_rng)
         span_codes = span_codes.cpu().numpy()
-        spans = self.transformer_.layout_.cond_spans
+        layout = self.transformer_.layout_
+        limits = dict(limits)
         for j in np.flatnonzero(keep.any(axis=0)):    # the conditioned spans hold exactly the condition
             rows = keep[:, j]
-            span_codes[rows, spans[j]] = codes[rows, j]
+            span_codes[rows, layout.cond_spans[j]] = codes[rows, j]
+            if layout._binned()[j]:                   # and a numeric column's value stays in its bin
+                col = layout.cond_columns[j]
+                lo, hi = limits.get(col, (np.full(n, np.nan), np.full(n, np.nan)))
+                limits[col] = (np.where(rows & np.isnan(lo), -np.inf, lo), np.where(rows & np.isnan(hi), np.inf, hi))
         out = self.transformer_.inverse_transform(Encoded(alphas.cpu().numpy(), span_codes), np_rng, id_start,
                                                   limits)
         if self.constraints_:

@@ -259,7 +259,9 @@ class TableTransformer:
         """Decode to a DataFrame with the schema's columns, in order, with their dtypes.
 
         ``limits`` maps a binned numeric column to per-row (low, high) bounds (``-inf``/``inf``
-        where open): those rows get a value inside both their bin and the bounds, never null."""
+        where open, NaN for a row not conditioned on the column): a conditioned row gets a value
+        inside both its bin and the bounds (never null when a bound is finite); the other rows
+        are decoded from their mode and alpha alone."""
         limits = limits or {}
         schema = self._schema()
         out: dict[str, pd.Series] = {}
@@ -280,13 +282,15 @@ class TableTransformer:
                 if col.null_rate > 0:
                     null_code = encoded.codes[:, c_i]
                     c_i += 1
-                bounded = spec.name in limits
+                lim = limits.get(spec.name)
                 if col.bins is not None:
-                    v = _into_bins(v, col, encoded.codes[:, c_i], limits.get(spec.name), rng)
+                    if lim is not None:
+                        v = _into_bins(v, col, encoded.codes[:, c_i], lim, rng)
                     c_i += 1
                 v = _round(v, col)
-                if bounded:                      # rounding must not leave the asked range
-                    v = np.clip(v, *_grid_bounds(*limits[spec.name], col))
+                if lim is not None:              # rounding must not leave the asked range
+                    lo, hi = (np.where(np.isnan(b), fill, b) for b, fill in zip(lim, (-np.inf, np.inf)))
+                    v = np.clip(v, *_grid_bounds(lo, hi, col))
                 if null_code is not None:
                     v = np.where((null_code == 1) & ~_limited(limits.get(spec.name), n), np.nan, v)
                 out[spec.name] = _from_float(v, spec.kind, spec.dtype)
@@ -343,24 +347,28 @@ def _grid_bounds(low: np.ndarray, high: np.ndarray, col: _NumericColumn) -> tupl
 
 
 def _limited(lim: tuple[np.ndarray, np.ndarray] | None, n: int) -> np.ndarray:
+    """Rows with a finite bound (NaN, a row not conditioned, is not finite)."""
     if lim is None:
         return np.zeros(n, dtype=bool)
     return np.isfinite(lim[0]) | np.isfinite(lim[1])
 
 
 def _into_bins(v: np.ndarray, col: _NumericColumn, codes: np.ndarray,
-               lim: tuple[np.ndarray, np.ndarray] | None, rng: np.random.Generator) -> np.ndarray:
-    """Values kept inside their bin (and ``lim``): a value outside is redrawn within at the real
-    density; a point-mass bin gives its value exactly."""
+               lim: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """The conditioned rows' values (those whose ``lim`` is not NaN) kept inside their bin and
+    ``lim``: a value outside is redrawn within at the real density; a point-mass bin gives its
+    value exactly. Other rows are left as decoded."""
     bins = col.bins
+    forced = ~np.isnan(lim[0])
     low, high = bins.bounds(codes)
-    if lim is not None:
-        half = 0.5 * (col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0))
-        # a whole-number range [30, 40] holds the values that round into it: [29.5, 40.5]
-        low, high = np.maximum(low, lim[0] - half), np.minimum(high, lim[1] + half)
-        high = np.maximum(high, low)
-    out = np.where(codes >= bins.k, low, v)
-    bad = (codes < bins.k) & ((out < low) | (out > high))
+    half = 0.5 * (col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0))
+    # a whole-number range [30, 40] holds the values that round into it: [29.5, 40.5]
+    with np.errstate(invalid="ignore"):
+        low = np.where(forced, np.maximum(low, lim[0] - half), low)
+        high = np.where(forced, np.minimum(high, lim[1] + half), high)
+    high = np.maximum(high, low)
+    out = np.where(forced & (codes >= bins.k), low, v)
+    bad = forced & (codes < bins.k) & ((out < low) | (out > high))
     if bad.any():
         out[bad] = bins.draw_within(low[bad], high[bad], rng)
     return out

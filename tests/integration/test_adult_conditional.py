@@ -24,7 +24,7 @@ def test_condition_moves_the_other_columns_toward_the_real_group():
 @pytest.fixture(scope="module")
 def adult_gan(adult):
     train, _ = train_test_split(adult, train_size=8000, stratify=adult["income"], random_state=0)
-    return train, TabularGAN(epochs=20, min_steps=0, random_state=0).fit(train)
+    return train, TabularGAN(epochs=20, min_steps=0, random_state=0, numeric_bins=10).fit(train)
 
 
 def test_rare_class_rows_are_exact_and_follow_its_categorical_profile(adult_gan):

@@ -47,8 +47,9 @@ def test_unknown_condition_lists_valid_choices(fitted):
         gan.sample(5, conditions={"nope": 1})
     with pytest.raises(ConditionError, match="cannot condition on 'row_id': it is id"):
         gan.sample(5, conditions={"row_id": 1000})
-    # a numeric column takes a value (kept exactly) or a range, through its value bins
-    assert (gan.sample(5, conditions={"bimodal": 1.0}, random_state=0)["bimodal"] == 1.0).all()
+    # a numeric column takes a value or a range only through value bins, off by default
+    with pytest.raises(ConditionError, match="'bimodal'.*fit it with numeric_bins=10"):
+        gan.sample(5, conditions={"bimodal": (0.0, 1.0)})
 
 
 def test_same_seed_same_output_and_global_rngs_untouched(mixed):
@@ -81,9 +82,9 @@ def test_condition_rows_are_saved_checked_on_load_and_can_be_turned_off(fitted, 
     _, gan = fitted
     gan.save(tmp_path / "m")
     assert (tmp_path / "m" / "conditions.safetensors").exists()
-    assert gan.condition_rows_.shape == (600, 7)     # group, flag, color and the bins of 4 numeric columns, every row
+    assert gan.condition_rows_.shape == (600, 3)                        # group, flag, color of every row
     from safetensors.torch import save_file
-    save_file({"codes": torch.full((5, 7), 99, dtype=torch.int32)}, str(tmp_path / "m" / "conditions.safetensors"))
+    save_file({"codes": torch.full((5, 3), 99, dtype=torch.int32)}, str(tmp_path / "m" / "conditions.safetensors"))
     with pytest.raises(ModelFileError, match="conditions.safetensors: SHA-256 differs from manifest.json"):
         TabularGAN.load(tmp_path / "m")
     reseal(tmp_path / "m")                                   # as if someone rewrote the digests too
@@ -149,7 +150,7 @@ def test_high_cardinality_column_stays_bounded():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"city": [f"c{i}" for i in rng.integers(0, 5000, 3000)], "x": rng.normal(size=3000)})
     gan = TabularGAN(random_state=0, max_categories=64, **FAST).fit(df, discrete_columns=["city"])
-    assert gan.transformer_.layout_.dim <= 64 + 1 + 10 + 10      # city; x: alpha, modes, value bins
+    assert gan.transformer_.layout_.dim <= 64 + 1 + 10
     s = gan.sample(500, random_state=0)
     assert set(s["city"]) <= set(df["city"])
     rare = df["city"].value_counts().index[-1]

@@ -76,7 +76,8 @@ def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp
     groups = [{"rows": 80, "values": {"group": "c", "score": [40, 60]}}, {"rows": 50, "values": {"count": [None, 30]}}]
     path = write_request(tmp_path, name="groups", generate={"rows": 200, "conditions": groups},
                          model={"preset": "fast", "epochs": 2, "hyperparameters": {
-                             "min_steps": 0, "constraints": [{"type": "non_negative", "column": "score"}]}})
+                             "min_steps": 0, "numeric_bins": 10,
+                             "constraints": [{"type": "non_negative", "column": "score"}]}})
     result = synthesize(str(path))
     assert result["status"] == "published", result["reasons"]
     run = Path(result["path"])

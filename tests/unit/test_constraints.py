@@ -9,7 +9,7 @@ from synthgan import Condition, TabularGAN
 from synthgan.errors import ConditionError, ConfigError, ConstraintError
 
 FAST = dict(epochs=3, min_steps=600, batch_size=100, generator_dim=(64, 64), discriminator_dim=(64, 64),
-            noise_dim=32, random_state=0)
+            noise_dim=32, random_state=0, numeric_bins=10)
 RULES = [{"type": "inequality", "low": "start", "high": "end"},
          {"type": "inequality", "low": "lo", "high": "hi", "strict": True},
          {"type": "non_negative", "column": "price"},

@@ -9,7 +9,7 @@ from synthgan import Condition, TabularGAN
 from synthgan.errors import ConditionError
 
 FAST = dict(epochs=3, min_steps=2000, batch_size=100, generator_dim=(64, 64), discriminator_dim=(64, 64),
-            noise_dim=32, random_state=0)
+            noise_dim=32, random_state=0, numeric_bins=10)
 
 
 def make_table(n: int = 1500, seed: int = 0) -> pd.DataFrame:
