@@ -117,7 +117,7 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
                                      f"datetime columns; give one value")
             code = t.discrete_[col].code_of(value)
             if code is None:
-                raise ConditionError(_unknown_value(t.discrete_[col], col, value))
+                raise ConditionError(unknown_value(t.discrete_[col], col, value))
             _merge(out, index[(col, False)], _one_hot(t.discrete_[col].n_codes, code), col)
             out.exact[col] = value
         else:
@@ -222,7 +222,7 @@ def _show(v: float, kind: ColumnKind) -> str:
     return f"{v:g}"
 
 
-def _unknown_value(enc, col: str, value: Any) -> str:
+def unknown_value(enc, col: str, value: Any) -> str:
     valid = enc.levels + enc.rare_values
     shown = ", ".join(repr(v) for v in valid[:30]) + (f", ... ({len(valid)} in all)" if len(valid) > 30 else "")
     return f"unknown value {value!r} for column {col!r}; valid values are: {shown}"
@@ -278,7 +278,7 @@ def known_codes(gan, known: pd.DataFrame, rng: np.random.Generator) -> tuple[np.
             codes = enc.transform(s[present])
             if (codes < 0).any():
                 raise ConditionError(f"known: row {int(np.flatnonzero(present)[codes < 0][0])}: "
-                                     + _unknown_value(enc, col, s[present].iloc[int(np.flatnonzero(codes < 0)[0])]))
+                                     + unknown_value(enc, col, s[present].iloc[int(np.flatnonzero(codes < 0)[0])]))
             fixed[present, index[(col, False)]] = codes
         else:
             num = t.numeric_[col]

@@ -478,10 +478,7 @@ class TabularGAN:
                                      f"columns {discrete}")
             code = self.transformer_.discrete_[col].code_of(value)
             if code is None:
-                enc = self.transformer_.discrete_[col]
-                valid = enc.levels + enc.rare_values
-                shown = ", ".join(repr(v) for v in valid[:30]) + (f", ... ({len(valid)} in all)" if len(valid) > 30 else "")
-                raise ConditionError(f"unknown value {value!r} for column {col!r}; valid values are: {shown}")
+                raise ConditionError(rc.unknown_value(self.transformer_.discrete_[col], col, value))
             fixed[_discrete_index(self.transformer_.layout_, col)] = code
         return fixed
 
