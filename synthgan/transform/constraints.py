@@ -145,12 +145,8 @@ def check(constraints: list, data: pd.DataFrame, schema: Schema) -> None:
     for c in constraints:
         if isinstance(c, Combinations):
             for col in c.columns:
-                if col not in schema.names:
-                    raise ConstraintError(f"constraint {c.name}: {col!r} is not a column of the data; "
-                                          f"columns are {schema.names}")
-                if not schema[col].kind.is_discrete:
-                    raise ConstraintError(f"constraint {c.name}: {col!r} is {schema[col].kind.value}; "
-                                          "expected categorical or boolean columns")
+                _column_of_kind(c, col, schema, schema[col].kind.is_discrete if col in schema.names else False,
+                                "categorical or boolean columns")
                 if col in combined:
                     raise ConstraintError(f"constraint {c.name}: {col!r} is already in another combinations constraint")
                 combined.add(col)
@@ -159,12 +155,8 @@ def check(constraints: list, data: pd.DataFrame, schema: Schema) -> None:
             continue
         cols = (c.low, c.high) if isinstance(c, Inequality) else (c.column,)
         for col in cols:
-            if col not in schema.names:
-                raise ConstraintError(f"constraint {c.name}: {col!r} is not a column of the data; "
-                                      f"columns are {schema.names}")
-            if not schema[col].kind.is_numeric:
-                raise ConstraintError(f"constraint {c.name}: {col!r} is {schema[col].kind.value}; "
-                                      "expected a numeric or datetime column")
+            _column_of_kind(c, col, schema, schema[col].kind.is_numeric if col in schema.names else False,
+                            "a numeric or datetime column")
             if isinstance(c, Range) and schema[col].kind is ColumnKind.DATETIME:
                 raise ConstraintError(f"constraint {c.name}: {col!r} is a datetime; ranges apply to numbers "
                                       "(datetimes stay inside their real range)")
@@ -191,6 +183,14 @@ def check(constraints: list, data: pd.DataFrame, schema: Schema) -> None:
             first = int(np.flatnonzero(broken)[0])
             raise ConstraintError(f"constraint {c.name}: the real data breaks it in {int(np.sum(broken))} row(s) "
                                   f"(first: row {first}, {_row(data, c, first)}); fix the data or drop the constraint")
+
+
+def _column_of_kind(c, col: str, schema: Schema, kind_ok: bool, expected: str) -> None:
+    """``col`` is a column of the data, of a kind the constraint ``c`` takes."""
+    if col not in schema.names:
+        raise ConstraintError(f"constraint {c.name}: {col!r} is not a column of the data; columns are {schema.names}")
+    if not kind_ok:
+        raise ConstraintError(f"constraint {c.name}: {col!r} is {schema[col].kind.value}; expected {expected}")
 
 
 def _row(data: pd.DataFrame, c, i: int) -> str:
