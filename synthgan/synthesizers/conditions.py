@@ -190,7 +190,6 @@ class ConditionSampler:
             return codes, mask
         drawn = np.zeros(n, dtype=bool)
         if pool is not None and len(pool):
-            radix = np.maximum(self.sizes, 1)
             patterns, which = np.unique(given, axis=0, return_inverse=True)
             which = which.reshape(-1)
             for p, pattern in enumerate(patterns):          # loop over patterns of known columns, not rows
@@ -200,8 +199,7 @@ class ConditionSampler:
                     codes[rows] = pool[rng.integers(len(pool), size=len(rows))]
                     drawn[rows] = True
                     continue
-                key_pool = _keys(pool[:, cols], radix[cols])
-                key_rows = _keys(fixed[rows][:, cols], radix[cols])
+                key_pool, key_rows = _keys(pool[:, cols], fixed[rows][:, cols])
                 order = np.argsort(key_pool, kind="stable")
                 sorted_keys = key_pool[order]
                 start = np.searchsorted(sorted_keys, key_rows, side="left")
@@ -220,9 +218,8 @@ class ConditionSampler:
         return codes, mask | given
 
 
-def _keys(codes: np.ndarray, radix: np.ndarray) -> np.ndarray:
-    """One integer per row of ``codes`` (mixed radix; object ints if int64 could overflow)."""
-    if float(np.prod(radix.astype(float))) < 2.0**62:
-        mult = np.concatenate([[1], np.cumprod(radix[:-1])]).astype(np.int64)
-        return codes @ mult
-    return np.array([hash(tuple(r)) for r in codes.tolist()], dtype=np.int64)
+def _keys(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of ``a`` and of ``b``, equal exactly when the rows are equal."""
+    _, inverse = np.unique(np.concatenate([a, b]), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return inverse[: len(a)], inverse[len(a):]

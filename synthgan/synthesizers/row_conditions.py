@@ -20,7 +20,7 @@ import pandas as pd
 
 from synthgan.errors import ConditionError
 from synthgan.schema import ColumnKind
-from synthgan.transform.table import _as_float
+from synthgan.transform.table import _as_float, grid_step
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,15 @@ def typed(gan, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def cond_index(layout) -> dict[tuple[str, bool], int]:
+    """(column, is its value bins) -> the index of its condition span."""
+    return {(c, b): j for j, (c, b) in enumerate(zip(layout.cond_columns, layout.cond_binned))}
+
+
 def plan(gan, values: Mapping[str, Any]) -> Plan:
     """Check ``values`` against the fitted ``gan`` and turn them into a :class:`Plan`."""
     t = gan.transformer_
-    layout = t.layout_
-    index = {(c, b): j for j, (c, b) in enumerate(zip(layout.cond_columns, layout._binned()))}
+    index = cond_index(t.layout_)
     names = gan.schema_.names
     derived = {d.target: d for d in gan.dependencies_}
     combo_of = {col: (c, i) for c in gan.combinations() for i, col in enumerate(c.columns)}
@@ -128,7 +132,7 @@ def plan(gan, values: Mapping[str, Any]) -> Plan:
             j = index[(col, True)]
             if is_range(value):
                 low, high = _bounds(col, kind, value)
-                half = 0.5 * (num.step or (1.0 if kind is not ColumnKind.CONTINUOUS else 0.0))
+                half = 0.5 * grid_step(num)
                 share = num.bins.share_within(low - half, high + half)
                 if not share.sum() > 0:
                     raise ConditionError(f"no real value of {col!r} lies in [{_fmt(value[0])}, {_fmt(value[1])}] "
@@ -232,11 +236,10 @@ def known_codes(gan, known: pd.DataFrame, rng: np.random.Generator) -> tuple[np.
     """For :meth:`TabularGAN.sample_remaining`: the fixed condition codes of every row of
     ``known`` ((n, n_cond), -1 where free) and, per column, which of its cells are known."""
     t = gan.transformer_
-    layout = t.layout_
-    index = {(c, b): j for j, (c, b) in enumerate(zip(layout.cond_columns, layout._binned()))}
+    index = cond_index(t.layout_)
     names = gan.schema_.names
     derived = {d.target: d for d in gan.dependencies_}
-    fixed = np.full((len(known), len(layout.cond_columns)), -1, dtype=np.int64)
+    fixed = np.full((len(known), len(t.layout_.cond_columns)), -1, dtype=np.int64)
     given: dict[str, np.ndarray] = {}
     combined = {col for c in gan.combinations() for col in c.columns}
     unknown = [str(c) for c in known.columns if c not in names]

@@ -238,7 +238,7 @@ class TabularGAN:
         layout = transformer.layout_
         # a training condition starts from a discrete column (rare classes are seen often); the
         # numeric columns' bins join it as the other columns do
-        primary = np.flatnonzero(~np.asarray(layout._binned(), dtype=bool))
+        primary = np.flatnonzero(~np.asarray(layout.cond_binned, dtype=bool))
         return ConditionSampler(layout.cond_sizes, transformer.cond_frequencies(), self.config.joint_condition_prob,
                                 condition_rows, primary)
 
@@ -342,10 +342,8 @@ class TabularGAN:
                 m = min(_SAMPLE_CHUNK, cond.rows - i)
                 out = self._decode_rows(*self._draw_group(p, m, np_rng, rc.describe(cond.values)), np_rng, torch_rng,
                                         id_offset + done)
-                for col, value in p.exact.items():
-                    out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
                 done += m
-                yield self._constrain(out)
+                yield self._constrain(_holding(out, p.exact))
 
     def _draw_group(self, p, m: int, np_rng, what: str):
         try:
@@ -401,9 +399,7 @@ class TabularGAN:
         np_rng, torch_rng = np.random.default_rng(seq), _torch_gen(seq, self.device_)
         for i in range(0, max(n, 1), _SAMPLE_CHUNK):
             out = self._sample_chunk(min(_SAMPLE_CHUNK, n - i), fixed, np_rng, torch_rng, id_offset + i)
-            for col, value in conditions.items():
-                out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
-            yield self._constrain(out)
+            yield self._constrain(_holding(out, conditions))
 
     def _sample_chunk(self, n: int, fixed: dict[int, int], np_rng, torch_rng, id_start: int) -> pd.DataFrame:
         codes, mask = self.sampler_.sample_free(n, np_rng, fixed)
@@ -427,7 +423,7 @@ class TabularGAN:
         for j in np.flatnonzero(keep.any(axis=0)):    # the conditioned spans hold exactly the condition
             rows = keep[:, j]
             span_codes[rows, layout.cond_spans[j]] = codes[rows, j]
-            if layout._binned()[j]:                   # and a numeric column's value stays in its bin
+            if layout.cond_binned[j]:                 # and a numeric column's value stays in its bin
                 col = layout.cond_columns[j]
                 lo, hi = limits.get(col, (np.full(n, np.nan), np.full(n, np.nan)))
                 limits[col] = (np.where(rows & np.isnan(lo), -np.inf, lo), np.where(rows & np.isnan(hi), np.inf, hi))
@@ -479,7 +475,7 @@ class TabularGAN:
             code = self.transformer_.discrete_[col].code_of(value)
             if code is None:
                 raise ConditionError(rc.unknown_value(self.transformer_.discrete_[col], col, value))
-            fixed[_discrete_index(self.transformer_.layout_, col)] = code
+            fixed[rc.cond_index(self.transformer_.layout_)[(col, False)]] = code
         return fixed
 
     def _check_fitted(self) -> None:
@@ -511,8 +507,11 @@ def _condition_rows(encoded: Encoded, transformer: TableTransformer, limit: int,
     return np.ascontiguousarray(encoded.codes[np.sort(rows)][:, spans]).astype(np.int32)
 
 
-def _discrete_index(layout, col: str) -> int:
-    return next(j for j, (c, b) in enumerate(zip(layout.cond_columns, layout._binned())) if c == col and not b)
+def _holding(out: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
+    """``out`` with each column of ``values`` holding its value in every row, in the column's dtype."""
+    for col, value in values.items():
+        out[col] = pd.Series([value] * len(out), dtype=object).astype(out[col].dtype)
+    return out
 
 
 def _keep_known(generated: pd.Series, known: pd.Series, present: np.ndarray) -> pd.Series:

@@ -42,15 +42,12 @@ class Layout:
     soft_sizes: np.ndarray
     cond_spans: np.ndarray
     cond_columns: tuple[str, ...]
-    cond_binned: tuple[bool, ...] = ()
+    cond_binned: tuple[bool, ...]
 
     @property
     def discrete_columns(self) -> tuple[str, ...]:
         """The discrete columns among the conditions (without the numeric columns' bins)."""
-        return tuple(c for c, b in zip(self.cond_columns, self._binned()) if not b)
-
-    def _binned(self) -> tuple[bool, ...]:
-        return self.cond_binned or (False,) * len(self.cond_columns)
+        return tuple(c for c, b in zip(self.cond_columns, self.cond_binned) if not b)
 
     @property
     def cond_sizes(self) -> np.ndarray:
@@ -210,7 +207,7 @@ class TableTransformer:
         """The real frequencies of the codes of each condition span, in layout order."""
         layout = self.layout_
         return [np.asarray(self.numeric_[c].bins.freqs if b else self.discrete_[c].frequencies, dtype=float)
-                for c, b in zip(layout.cond_columns, layout._binned())]
+                for c, b in zip(layout.cond_columns, layout.cond_binned)]
 
     def modelled_columns(self):
         return [c for c in self._schema().columns if c.kind is not ColumnKind.ID]
@@ -337,9 +334,14 @@ def _round(v: np.ndarray, col: _NumericColumn) -> np.ndarray:
     return np.round(v) if col.kind is not ColumnKind.CONTINUOUS else v
 
 
+def grid_step(col: _NumericColumn) -> float:
+    """The spacing of the values the column holds: its time step, 1 for whole numbers, 0 when continuous."""
+    return col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0)
+
+
 def _grid_bounds(low: np.ndarray, high: np.ndarray, col: _NumericColumn) -> tuple[np.ndarray, np.ndarray]:
     """Bounds moved inward onto the values the column can hold (whole numbers, time steps)."""
-    step = col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0)
+    step = grid_step(col)
     if not step:
         return low, high
     with np.errstate(invalid="ignore"):
@@ -361,7 +363,7 @@ def _into_bins(v: np.ndarray, col: _NumericColumn, codes: np.ndarray,
     bins = col.bins
     forced = ~np.isnan(lim[0])
     low, high = bins.bounds(codes)
-    half = 0.5 * (col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0))
+    half = 0.5 * grid_step(col)
     # a whole-number range [30, 40] holds the values that round into it: [29.5, 40.5]
     with np.errstate(invalid="ignore"):
         low = np.where(forced, np.maximum(low, lim[0] - half), low)
