@@ -125,8 +125,8 @@ def generate_task(model_dir: str, train: str, req: SynthesisRequest, work: str) 
 
 
 @task(name="plan shards", persist_result=False)
-def plan_task(model_dir: str, train: str, req: SynthesisRequest) -> dict:
-    return steps.plan(model_dir, train, req)
+def plan_task(model_dir: str, train: str, req: SynthesisRequest, known: str | None = None) -> dict:
+    return steps.plan(model_dir, train, req, known)
 
 
 @task(name="generate shard", persist_result=False, retries=1, retry_delay_seconds=1)
@@ -279,7 +279,7 @@ def synthesize(
         paths["model"] = fit_task(paths["train"], paths["schema"], req, str(model))
         if req.modality == "tabular":
             # planning loads the model (torch): on the task runner, so that with Dask this process never does
-            planned = plan_task.submit(paths["model"], paths["train"], req).result()
+            planned = plan_task.submit(paths["model"], paths["train"], req, paths.get("known")).result()
             futures = shard_task.map(unmapped(paths["model"]), planned["shards"], unmapped(planned["pii"]),
                                      unmapped(str(work)), unmapped(_metadata(req, run_id, paths)),
                                      unmapped(_shard_threads_of_runner()), unmapped(paths["train"]))

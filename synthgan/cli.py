@@ -196,8 +196,8 @@ def sample(
         raise typer.BadParameter("--condition: not with --known (the known cells are the conditions)")
     gan = TabularGAN.load(model)
     if known is not None:
-        from synthgan.ingest import read_table
-        batches = iter([gan.sample_remaining(read_table(known).data, random_state=seed).reset_index(drop=True)])
+        from synthgan.ingest import read_known
+        batches = iter([gan.sample_remaining(read_known(known), random_state=seed).reset_index(drop=True)])
     else:
         conditions = {k: _typed_condition(gan, k, v) for k, v in _parse_conditions(condition).items()}
         batches = gan.sample_batches(n, conditions=conditions or None, random_state=seed)

@@ -99,6 +99,8 @@ class GenerateSpec(_Strict):
     rows: int = Field(10_000, ge=0)
     per_condition: dict[str, dict[str, int]] = Field(default_factory=dict)
     conditions: list[ConditionSpec] = Field(default_factory=list)
+    # rows with some cells known (CSV/Parquet): one row out per row in, known cells kept, empty ones generated
+    known: Path | None = None
     shard_rows: int = Field(250_000, ge=1)      # tabular rows are generated and published in shards of this size
 
     @field_validator("per_condition")
@@ -119,8 +121,8 @@ class GenerateSpec(_Strict):
 
     @property
     def conditioned(self) -> bool:
-        """Whether any rows are generated under a condition."""
-        return bool(self.per_condition or self.conditions)
+        """Whether any rows are generated under a condition (known cells included)."""
+        return bool(self.per_condition or self.conditions or self.known)
 
     @model_validator(mode="after")
     def _ceiling(self) -> "GenerateSpec":
@@ -221,6 +223,8 @@ class SynthesisRequest(_Strict):
         if self.generate.conditions and self.modality != "tabular":
             raise ValueError(f"generate.conditions: groups of values and ranges are for tabular requests; a "
                              f"{self.modality} request takes generate.per_condition")
+        if self.generate.known is not None and self.modality != "tabular":
+            raise ValueError(f"generate.known: rows with known cells are for tabular requests, not {self.modality}")
         return self
 
     @model_validator(mode="after")
@@ -229,6 +233,8 @@ class SynthesisRequest(_Strict):
             raise ValueError(f"contract: file {self.contract} not found")
         if not self.source.path.exists():
             raise ValueError(f"source.path: {self.source.path} not found")
+        if self.generate.known is not None and not self.generate.known.exists():
+            raise ValueError(f"generate.known: {self.generate.known} not found")
         if self.output.exists() and not self.output.is_dir():
             raise ValueError(f"output: {self.output} is a file; expected a folder to publish into")
         return self
@@ -254,6 +260,9 @@ def _resolve(data: dict, base: Path) -> dict:
     for key in ("contract", "output"):
         if out.get(key) is not None:
             out[key] = str((base / Path(str(out[key])).expanduser()).resolve())
+    gen = out.get("generate")
+    if isinstance(gen, dict) and gen.get("known") is not None:
+        out["generate"] = {**gen, "known": str((base / Path(str(gen["known"])).expanduser()).resolve())}
     return out
 
 

@@ -42,6 +42,8 @@ class Shard:
     seed: int
     condition: tuple[str, str] | None = None
     values: dict | None = None          # a request's generate.conditions group: column -> value or [low, high]
+    known: str | None = None            # rows with known cells (Parquet): this shard fills rows known_start...
+    known_start: int = 0
 
     @property
     def part(self) -> str:
@@ -57,9 +59,11 @@ def shard_seed(run_seed: int, index: int) -> int:
 
 
 def plan_shards(rows: int, per_condition: dict[str, dict[str, int]], run_seed: int,
-                shard_rows: int = SHARD_ROWS, conditions: list[tuple[int, dict]] | None = None) -> list[Shard]:
+                shard_rows: int = SHARD_ROWS, conditions: list[tuple[int, dict]] | None = None,
+                known: tuple[str, int] | None = None) -> list[Shard]:
     """Free rows first, then every (column, value) block, then every (rows, values) group of
-    ``conditions``, each cut into shards of <= ``shard_rows``."""
+    ``conditions``, then the ``known`` rows ((Parquet path, rows): one row out per row in), each
+    cut into shards of <= ``shard_rows``."""
     if not isinstance(shard_rows, int) or shard_rows < 1:
         raise ConfigError(f"shard_rows: expected a positive integer, got {shard_rows!r}")
     blocks: list[tuple[int, tuple[str, str] | None, dict | None]] = [(rows, None, None)]
@@ -70,6 +74,12 @@ def plan_shards(rows: int, per_condition: dict[str, dict[str, int]], run_seed: i
         for start in range(0, n, shard_rows):
             k = min(shard_rows, n - start)
             shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), cond, values))
+            offset += k
+    if known is not None:
+        path, n = known
+        for start in range(0, n, shard_rows):
+            k = min(shard_rows, n - start)
+            shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), known=path, known_start=start))
             offset += k
     return shards
 
@@ -140,8 +150,15 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
     elif shard.values:
         from synthgan.synthesizers.row_conditions import typed
         conditions = typed(gan, shard.values)
-    frames = _regroup(gan.sample_batches(shard.rows, conditions=conditions, random_state=shard.seed,
-                                         id_offset=shard.offset), GROUP_ROWS)
+    changed = None
+    if shard.known is not None:
+        known = pq.read_table(shard.known).slice(shard.known_start, shard.rows).to_pandas()
+        out = gan.sample_remaining(known, random_state=shard.seed, id_offset=shard.offset).reset_index(drop=True)
+        changed = known_changed(known.reset_index(drop=True), out)
+        frames = (out.iloc[i:i + GROUP_ROWS].reset_index(drop=True) for i in range(0, len(out), GROUP_ROWS))
+    else:
+        frames = _regroup(gan.sample_batches(shard.rows, conditions=conditions, random_state=shard.seed,
+                                             id_offset=shard.offset), GROUP_ROWS)
     copies = [0]
     if train is not None:
         learned = tuple(c.name for c in gan.schema_.columns if c.kind.value != "id")
@@ -157,7 +174,23 @@ def sample_shard(model_dir: str | Path, shard: Shard, out_dir: str | Path, pii: 
     Path(out_dir).mkdir(exist_ok=True)
     rows, digest = write_parquet_stream(frames, Path(out_dir) / shard.part, schema_of, metadata, make_folder=False)
     return {"shard": shard.to_dict(), "path": str(Path(out_dir) / shard.part), "rows": rows,
-            "content_hash": digest, "worker": worker_id(), "copies": copies[0] if train is not None else None}
+            "content_hash": digest, "worker": worker_id(), "copies": copies[0] if train is not None else None,
+            "known_changed": changed}
+
+
+def known_changed(known: pd.DataFrame, out: pd.DataFrame) -> dict[str, list[int]]:
+    """Per column of ``known``: [known cells whose value in ``out`` differs, known cells]. Values
+    are compared as :func:`frame_hashes` compares them (an integer read back as float is equal)."""
+    result = {}
+    for col in known.columns:
+        present = known[col].notna().to_numpy()
+        if col not in out.columns:
+            result[col] = [int(present.sum()), int(present.sum())]
+            continue
+        a = frame_hashes(known.loc[present, [col]], [col])
+        b = frame_hashes(out.loc[present, [col]], [col])
+        result[col] = [int((a != b).sum()), int(present.sum())]
+    return result
 
 
 def _counting_copies(frames, train: str, columns: tuple[str, ...], total: list[int]):

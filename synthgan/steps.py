@@ -24,10 +24,32 @@ def ingest(req: SynthesisRequest, work: Path) -> dict:
     from synthgan.preflight import check_request
     table = read_table(req.source.path, discrete_columns=req.discrete_columns)
     check_request(req, table.data)                  # before any work: columns, values, contract, model
+    known = read_request_known(req, list(table.data.columns))
     work.mkdir(parents=True, exist_ok=True)
     table.data.to_parquet(work / "real.parquet", index=False)
     (work / "schema.json").write_text(table.schema.to_json())
-    return {"real": str(work / "real.parquet"), "schema": str(work / "schema.json"), "rows": len(table.data)}
+    out = {"real": str(work / "real.parquet"), "schema": str(work / "schema.json"), "rows": len(table.data)}
+    if known is not None:
+        known.to_parquet(work / "known.parquet", index=False)
+        out.update(known=str(work / "known.parquet"), known_rows=len(known))
+    return out
+
+
+def read_request_known(req: SynthesisRequest, columns: list[str]) -> pd.DataFrame | None:
+    """The request's ``generate.known`` rows, read and cleaned like the source, after checking
+    that they name only the source's columns and stay under the row ceiling (None without)."""
+    if req.generate.known is None:
+        return None
+    from synthgan.ingest import read_known
+    known = read_known(req.generate.known)
+    unknown = [str(c) for c in known.columns if c not in columns]
+    if unknown:
+        raise ConfigError(f"generate.known: {req.generate.known}: column(s) {unknown} are not in "
+                          f"{req.source.path}; columns are {columns}")
+    if req.generate.total + len(known) > req.generate.max_rows:
+        raise ConfigError(f"generate.known: {len(known):,} known rows on top of {req.generate.total:,} others pass "
+                          f"generate.max_rows = {req.generate.max_rows:,}; raise it if you mean it")
+    return known
 
 
 def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
@@ -120,10 +142,11 @@ def fit_request(req: SynthesisRequest, work: Path) -> Path:
 EVAL_ROWS = 100_000     # most rows of each kind (free, per condition) read back for the contract and evaluation
 
 
-def plan(model_dir: str, train: str, req: SynthesisRequest) -> dict:
-    """The request's shards (free rows first, then each per-condition block) and what they need to
-    drop or fake personal data, after checking every condition against the model, so a bad value
-    fails before any work is fanned out."""
+def plan(model_dir: str, train: str, req: SynthesisRequest, known: str | None = None) -> dict:
+    """The request's shards (free rows first, then each per-condition block, then the rows of
+    ``known``, the request's known cells as :func:`ingest` wrote them) and what they need to drop
+    or fake personal data, after checking every condition and known cell against the model, so a
+    bad value fails before any work is fanned out."""
     from synthgan import TabularGAN
     from synthgan.shards import plan_shards
     gan = TabularGAN.load(model_dir, device="cpu")
@@ -137,8 +160,19 @@ def plan(model_dir: str, train: str, req: SynthesisRequest) -> dict:
             gan.sample_conditions([Condition(1, typed(gan, c.values))], random_state=0)
         except ConditionError as e:
             raise ConditionError(f"generate.conditions[{i}]: {e}") from None
+    known_rows = None
+    if known is not None:
+        import numpy as np
+
+        from synthgan.synthesizers.row_conditions import known_codes
+        frame = pd.read_parquet(known)
+        try:
+            known_codes(gan, frame, np.random.default_rng(0))
+        except ConditionError as e:
+            raise ConditionError(f"generate.known: {req.generate.known}: {e}") from None
+        known_rows = (known, len(frame))
     shards = plan_shards(req.generate.rows, req.generate.per_condition, req.seed + 1, req.generate.shard_rows,
-                         [(c.rows, c.values) for c in req.generate.conditions])
+                         [(c.rows, c.values) for c in req.generate.conditions], known_rows)
     return {"shards": [s.to_dict() for s in shards], "pii": pii_spec(req, train)}
 
 
@@ -174,15 +208,25 @@ def collect(results: list[dict], train: str, req: SynthesisRequest, work: Path) 
     for r in results:
         cond, values = r["shard"]["condition"], r["shard"].get("values")
         key = None if cond is None and values is None else json.dumps([cond, values], sort_keys=True, default=str)
+        if r["shard"].get("known") is not None:
+            key = "known"
         blocks.setdefault(key, []).append(r["path"])
     out = {"parts": [r["path"] for r in results], "rows": sum(r["rows"] for r in results),
            "content_hash": combined_hash(results), "workers": sorted({r["worker"] for r in results}),
            "shards": [{"file": Path(r["path"]).name, "rows": r["rows"], "condition": r["shard"]["condition"],
                        "values": r["shard"].get("values"), "seed": r["shard"]["seed"],
+                       "known": r["shard"].get("known") is not None,
                        "content_hash": r["content_hash"]} for r in results],
            "free": None, "augment": None}
     if all(r.get("copies") is not None for r in results):
         out["copies"] = sum(r["copies"] for r in results)
+    known = [r["known_changed"] for r in results if r.get("known_changed") is not None]
+    if known:
+        out["known_cells"] = {c: [sum(k[c][0] for k in known), sum(k[c][1] for k in known)] for c in known[0]}
+        changed = {c: v for c, v in out["known_cells"].items() if v[0]}
+        if changed:      # sample_remaining keeps them by construction: this is a defect, not a quality miss
+            raise RuntimeError("generate.known: known cells changed in the generated rows (column: [changed, "
+                               f"known]): {changed}; nothing is published")
     free = read_prefix(blocks.pop(None, []), min(EVAL_ROWS, pq.ParquetFile(train).metadata.num_rows))
     if free is not None:
         free.to_parquet(work / "free.parquet", index=False)
@@ -233,7 +277,9 @@ def run_context(req: SynthesisRequest, paths: dict, contract: dict | None, run: 
                       modality=req.modality, model_key=model.name if model else None, created=run.get("created"),
                       flow_run_id=run.get("flow_run_id"), versions=library_versions(), model_dir=model,
                       per_condition=dict(req.generate.per_condition), conditional=conditional,
-                      conditions=[{"rows": c.rows, "values": dict(c.values)} for c in req.generate.conditions])
+                      conditions=[{"rows": c.rows, "values": dict(c.values)} for c in req.generate.conditions],
+                      known=({"file": str(req.generate.known), "cells": paths.get("known_cells") or {}}
+                             if req.generate.known is not None else None))
 
 
 def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | None = None,

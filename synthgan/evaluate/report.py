@@ -9,6 +9,7 @@ away, utility, privacy, training losses and the run's metadata.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -125,9 +126,18 @@ def _privacy(result: "EvaluationResult") -> str:
 
 def _per_condition(result: "EvaluationResult", run: RunContext | None) -> str:
     """For each requested (column, value): its synthetic rows beside the real training rows of that group."""
-    if run is None or not (run.per_condition or run.conditions):
+    if run is None or not (run.per_condition or run.conditions or run.known):
         return ""
     out = ["<h2>Per-condition rows</h2>"]
+    if run.known:
+        cells = run.known.get("cells") or {}
+        rows = [[c, f"{v[1]:,}", f"{v[1] - v[0]:,}"] for c, v in cells.items()]
+        out.append(f"<p>Rows with known cells from <code>{html.escape(Path(run.known['file']).name)}</code>: one "
+                   "generated row per row of the file, its known cells kept and its empty cells generated "
+                   "conditionally on them. Known cells checked in every published row:</p>"
+                   + table(["column", "known cells", "kept unchanged"], rows))
+        if not (run.per_condition or run.conditions):
+            return "\n".join(out)
     t = result.tables
     if run.conditional is None or len(run.conditional) == 0:
         return out[0] + note("The rows generated per condition were not kept for the report.")

@@ -46,6 +46,8 @@ class RunContext:
     conditional : DataFrame
         Rows generated under those conditions (all blocks), to set beside the real rows of each
         group.
+    known : dict
+        The request's ``generate.known`` rows: ``{"file": path, "cells": {column: [changed, known]}}``.
     """
 
     outcome: Outcome | None = None
@@ -61,6 +63,7 @@ class RunContext:
     per_condition: dict = field(default_factory=dict)
     conditional: pd.DataFrame | None = None
     conditions: list = field(default_factory=list)
+    known: dict | None = None
 
     def losses(self) -> list[dict]:
         """The model's per-epoch training records (empty when there are none)."""

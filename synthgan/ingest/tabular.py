@@ -73,6 +73,18 @@ def read_table(
     return Table(df, infer_schema(df, overrides=kinds, discrete_columns=discrete_columns))
 
 
+def read_known(path: str | Path, missing_markers: Iterable[str] = DEFAULT_MISSING_MARKERS) -> pd.DataFrame:
+    """Rows with some cells known, for imputation (:meth:`TabularGAN.sample_remaining`): read and
+    cleaned as :func:`read_table` reads real data, except that a column may be entirely empty
+    (every one of its cells is to be generated)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file or folder not found")
+    frames = [_read_one(f) for f in _part_files(path)]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return clean_frame(df, missing_markers, source=str(path), allow_null_columns=True)
+
+
 def _part_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -134,14 +146,14 @@ def _check_duplicates(names: list[str], path: Path) -> None:
 
 
 def clean_frame(df: pd.DataFrame, missing_markers: Iterable[str] = DEFAULT_MISSING_MARKERS,
-                source: str = "data") -> pd.DataFrame:
+                source: str = "data", allow_null_columns: bool = False) -> pd.DataFrame:
     """Strip strings, turn missing markers into nulls, and parse numbers, True/False and ISO dates
     kept as text.
 
     Raises
     ------
     DataError
-        If a column is entirely null after cleaning.
+        If a column is entirely null after cleaning (unless ``allow_null_columns``).
     """
     if df.columns.duplicated().any():
         _check_duplicates([str(c) for c in df.columns], Path(source))
@@ -152,7 +164,7 @@ def clean_frame(df: pd.DataFrame, missing_markers: Iterable[str] = DEFAULT_MISSI
         if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
             s = _clean_text(s, markers)
             _check_stray_text(s, name, source, markers)
-        if s.isna().all():
+        if s.isna().all() and not allow_null_columns:
             raise DataError(f"{source}: column {name!r} is entirely null (missing markers: {sorted(markers)})")
         out[name] = s
     return pd.DataFrame(out, index=df.index)

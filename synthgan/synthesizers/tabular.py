@@ -356,10 +356,12 @@ class TabularGAN:
         limits = {c: (np.full(m, lo), np.full(m, hi)) for c, (lo, hi) in p.limits.items()}
         return codes, mask, keep, limits
 
-    def sample_remaining(self, known: pd.DataFrame, random_state: int | None = None) -> pd.DataFrame:
+    def sample_remaining(self, known: pd.DataFrame, random_state: int | None = None,
+                         id_offset: int = 0) -> pd.DataFrame:
         """One row per row of ``known``, in its order and with its index: the known (non-null)
         cells kept exactly, the null cells generated conditionally on the row's known values
-        (discrete ones through the condition vector, numeric ones through their value bins)."""
+        (discrete ones through the condition vector, numeric ones through their value bins).
+        Generated ids count from ``id_offset``."""
         self._check_fitted()
         if not isinstance(known, pd.DataFrame):
             raise ConditionError(f"known: expected a pandas DataFrame, got {type(known).__name__}")
@@ -370,7 +372,7 @@ class TabularGAN:
         for i in range(0, max(len(known), 1), _SAMPLE_CHUNK):
             rows = slice(i, min(i + _SAMPLE_CHUNK, len(known)))
             codes, mask = self.sampler_.sample_rows(fixed[rows], np_rng)
-            out = self._decode_rows(codes, mask, fixed[rows] >= 0, {}, np_rng, torch_rng, i)
+            out = self._decode_rows(codes, mask, fixed[rows] >= 0, {}, np_rng, torch_rng, id_offset + i)
             for col, present in given.items():
                 if present[rows].any():
                     out[col] = _keep_known(out[col], known[col].iloc[rows], present[rows])

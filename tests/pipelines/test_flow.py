@@ -74,7 +74,10 @@ def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
 
 def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp_path):
     groups = [{"rows": 80, "values": {"group": "c", "score": [40, 60]}}, {"rows": 50, "values": {"count": [None, 30]}}]
-    path = write_request(tmp_path, name="groups", generate={"rows": 200, "conditions": groups},
+    # rows with known cells, as a user writes them: padded text, blanks to generate, a column left empty
+    lines = ["group,score,color"] + [f" {'abc'[i % 3]} ,{'' if i % 2 else 40 + i // 2}," for i in range(40)]
+    (tmp_path / "known.csv").write_text("\n".join(lines) + "\n")
+    path = write_request(tmp_path, name="groups", generate={"rows": 200, "conditions": groups, "known": "known.csv"},
                          model={"preset": "fast", "epochs": 2, "hyperparameters": {
                              "min_steps": 0, "numeric_bins": 10,
                              "constraints": [{"type": "non_negative", "column": "score"}]}})
@@ -82,14 +85,20 @@ def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp
     assert result["status"] == "published", result["reasons"]
     run = Path(result["path"])
     manifest = json.loads((run / "manifest.json").read_text())
-    free, first, second = manifest["shards"]
+    free, first, second, filled = manifest["shards"]
     assert free["rows"] == 200 and first["values"] == groups[0]["values"] and second["rows"] == 50
     a = pq.read_table(run / "data" / first["file"]).to_pandas()
     b = pq.read_table(run / "data" / second["file"]).to_pandas()
     assert len(a) == 80 and (a["group"] == "c").all() and a["score"].between(40, 60).all()
     assert len(b) == 50 and (b["count"] <= 30).all()
+    c = pq.read_table(run / "data" / filled["file"]).to_pandas()
+    assert filled["known"] and len(c) == 40 and list(c["group"]) == ["abc"[i % 3] for i in range(40)]
+    assert list(c["score"].iloc[::2]) == [40.0 + i // 2 for i in range(0, 40, 2)]      # known cells kept exactly
+    assert c["score"].iloc[1::2].notna().mean() > 0.5 and c["color"].notna().any()  # empty cells generated
+    assert c["row_id"].is_unique and not set(c["row_id"]) & (set(a["row_id"]) | set(b["row_id"]))
     assert set(manifest["contract"]["statistics"]) == {"sample", "conditional_rows_rules"}
     assert "score in [40, 60]" in (run / "report.html").read_text()
+    assert "known.csv" in (run / "report.html").read_text()
 
 
 def test_gate_failure_publishes_nothing_and_fails_the_flow_run(tmp_path):

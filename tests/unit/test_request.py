@@ -50,6 +50,8 @@ def test_the_repository_demo_request_loads():
     ({"generate": {"conditions": [{"rows": -1, "values": {"a": 1}}]}}, "conditions.0.rows: Input should be greater"),
     ({"generate": {"conditions": [{"rows": 60_000_000, "values": {"a": 1}}], "rows": 50_000_000}},
      "110,000,000 rows asked for"),
+    ({"generate": {"known": "nope.csv"}}, "generate.known: .*nope.csv not found"),
+    ({"generate": {"known": "data.csv"}, "modality": "image"}, "generate.known: rows with known cells are for tabular"),
 ])
 def test_bad_requests_name_the_field(tmp_path, fields, message):
     with pytest.raises(ConfigError, match=message):
@@ -71,3 +73,19 @@ def test_missing_and_malformed_files(tmp_path):
 def test_the_row_ceiling_can_be_raised_on_purpose(tmp_path):
     req = load_request(write(tmp_path, generate={"rows": 200_000_000, "max_rows": 300_000_000}))
     assert req.generate.total == 200_000_000
+
+
+def test_known_rows_are_read_like_the_source_and_checked_against_its_columns(tmp_path):
+    from synthgan.steps import read_request_known
+    (tmp_path / "known.csv").write_text("b,a\n x ,\n?,2\n")
+    req = load_request(write(tmp_path, generate={"rows": 0, "known": "known.csv"}))
+    assert req.generate.known == (tmp_path / "known.csv").resolve() and req.generate.conditioned
+    known = read_request_known(req, ["a", "b"])
+    assert known["b"].iloc[0] == "x" and known["b"].isna().tolist() == [False, True] and known["a"].isna().tolist() == [True, False]
+    (tmp_path / "known.csv").write_text("b,colour\nx,red\n")
+    with pytest.raises(ConfigError, match=r"generate.known: .*known.csv: column\(s\) \['colour'\] are not in"):
+        read_request_known(req, ["a", "b"])
+    (tmp_path / "known.csv").write_text("b\n" + "x\n" * 11)
+    req = load_request(write(tmp_path, generate={"rows": 0, "known": "known.csv", "max_rows": 10}))
+    with pytest.raises(ConfigError, match="11 known rows on top of 0 others pass generate.max_rows = 10"):
+        read_request_known(req, ["a", "b"])
