@@ -84,6 +84,9 @@ def fit(
                                      help="value bins per numeric column, so that `sample -c COL=LOW..HIGH` "
                                           "and --known can condition on numbers (0: none)"),
     discrete: Optional[str] = typer.Option(None, help="comma-separated discrete columns (inferred if absent)"),
+    epsilon: Optional[float] = typer.Option(None, "--epsilon", help="train with differential privacy (DP-SGD, "
+                                                                    "Opacus) within this epsilon; needs --delta"),
+    delta: Optional[float] = typer.Option(None, "--delta", help="the DP delta (below 1 / rows, e.g. 1e-5)"),
     seed: Optional[int] = typer.Option(None, help="random seed"),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps"),
     quiet: bool = typer.Option(False, help="no progress bar"),
@@ -106,6 +109,9 @@ def fit(
         return
     if out is None:
         raise typer.BadParameter("--out: a model folder is needed when fitting a data file")
+    if (epsilon is None) != (delta is None):
+        raise typer.BadParameter("--epsilon and --delta: give both for a DP fit, or neither")
+    privacy = {"epsilon": epsilon, "delta": delta} if epsilon is not None else None
     from synthgan.synthesizers.persistence import check_output
     out = check_output(out, force)                         # before any work: refuse early
     from synthgan import TabularGAN, read_table
@@ -113,14 +119,16 @@ def fit(
     with distributed.process_group():
         main_rank = distributed.is_main()
         gan = TabularGAN(epochs=epochs, min_steps=min_steps, batch_size=batch_size, numeric_bins=numeric_bins,
-                         random_state=seed, device=device,
+                         random_state=seed, device=device, privacy=privacy,
                          verbose=not quiet and main_rank)
         gan.fit(t.data, schema=t.schema)
         if main_rank:                                            # rank 0 alone writes the model
             gan.save(out)
             ranks = f", {distributed.world_size()} processes" if distributed.active() else ""
+            dp = gan.privacy_spent_
+            spent = f", DP epsilon {dp['epsilon']:.3f} at delta {dp['delta']:g}" if dp else ""
             console.print(f"model written to [bold]{out}[/] ({len(t.data)} rows, "
-                          f"{gan.train_seconds_:.1f} s training{ranks})")
+                          f"{gan.train_seconds_:.1f} s training{ranks}{spent})")
         distributed.barrier()
 
 

@@ -72,7 +72,8 @@ def model_arguments(req: SynthesisRequest) -> dict:
     """The keyword arguments the request's model is built with (as the fit steps build it)."""
     resolved = req.model.resolved()
     if req.modality == "tabular":
-        return {**resolved, "random_state": req.seed}
+        privacy = {"privacy": req.privacy} if req.privacy is not None else {}
+        return {**resolved, **privacy, "random_state": req.seed}
     return {"epochs": resolved["epochs"], **req.model.hyperparameters, "random_state": req.seed}
 
 

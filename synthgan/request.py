@@ -195,6 +195,19 @@ class SynthesisRequest(_Strict):
     schedule: str | None = None
     seed: int = Field(0, ge=0)
     holdout_fraction: float = Field(0.2, gt=0.0, lt=0.9)
+    # differential privacy of the training: {epsilon, delta} (max_grad_norm, accountant optional);
+    # see synthgan.train.private. Sets the max_epsilon gate to epsilon unless the gates name it.
+    privacy: dict[str, Any] | None = None
+
+    @field_validator("privacy")
+    @classmethod
+    def _privacy(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        from synthgan.train.private import PrivacySpec
+        try:
+            spec = PrivacySpec.parse(v, "privacy")
+        except ConfigError as e:
+            raise ValueError(str(e).removeprefix("privacy: ").removeprefix("privacy.")) from None
+        return None if spec is None else spec.to_dict()
 
     @field_validator("name")
     @classmethod
@@ -223,6 +236,11 @@ class SynthesisRequest(_Strict):
         if self.generate.conditions and self.modality != "tabular":
             raise ValueError(f"generate.conditions: groups of values and ranges are for tabular requests; a "
                              f"{self.modality} request takes generate.per_condition")
+        if self.privacy is not None and self.modality != "tabular":
+            raise ValueError(f"privacy: differentially private training is for tabular requests; a {self.modality} "
+                             "model has no DP training yet")
+        if self.privacy is not None and "privacy" in self.model.hyperparameters:
+            raise ValueError("model.hyperparameters.privacy: give the budget once, as the request's privacy field")
         if self.generate.known is not None and self.modality != "tabular":
             raise ValueError(f"generate.known: rows with known cells are for tabular requests, not {self.modality}")
         return self
@@ -241,7 +259,10 @@ class SynthesisRequest(_Strict):
 
     @property
     def quality_gates(self) -> QualityGates:
-        return QualityGates.from_dict(self.gates)
+        gates = dict(self.gates)
+        if self.privacy is not None and "max_epsilon" not in gates:
+            gates["max_epsilon"] = self.privacy["epsilon"]      # a DP request publishes only DP-trained runs
+        return QualityGates.from_dict(gates)
 
     @property
     def series_gates(self) -> SeriesGates:

@@ -115,7 +115,8 @@ def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
         df = strip_pii(df, load_suite(req.contract))
     sch = Schema(tuple(c for c in sch.columns if c.name in df.columns))
     from synthgan.train import distributed
-    gan = TabularGAN(**req.model.resolved(), random_state=req.seed, verbose=distributed.is_main())
+    from synthgan.preflight import model_arguments
+    gan = TabularGAN(**model_arguments(req), verbose=distributed.is_main())
     # A run killed while fitting left its training state here; the next run with the same model key
     # resumes from it (and ends with the same weights).
     gan.fit(df, schema=sch, checkpoint=model_dir.with_name(model_dir.name + ".checkpoint"))
@@ -301,7 +302,9 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | No
     if paths.get("copies") is not None and paths.get("rows"):
         # The copy gate judges every published row (counted shard by shard), not the sample.
         result.privacy.exact_copies_all_rows = (paths["copies"], paths["rows"])
-        result.gates = req.quality_gates.check(result)
+    # What the model's training spent of a DP budget: the report shows it, max_epsilon judges it.
+    result.privacy.dp = read_json(Path(paths["model"]) / "manifest.json").get("privacy")
+    result.gates = req.quality_gates.check(result)
     outcome = Outcome.judge(result.gates, contract)
     written = result.write(work, title=f"synthgan: {req.name}",
                            run=run_context(req, paths, contract, run, outcome, augment))
@@ -327,7 +330,9 @@ def manifest(req: SynthesisRequest, paths: dict, contract: dict | None, evaluati
             "model": {"key": Path(paths["model"]).name, "format": model.get("format"),
                       "training_data_fingerprint": paths["fingerprint"], "seed": model["seed"],
                       "metrics": model.get("metrics", {"train_seconds": model.get("train_seconds")}),
-                      "rows_seen": data.get("rows", model.get("series"))},
+                      "rows_seen": data.get("rows", model.get("series")),
+                      # differential privacy of the model's training (None: trained without DP)
+                      "privacy": model.get("privacy")},
             "library_versions": library_versions(), "contract": contract,
             **({"shards": paths["shards"], "workers": paths["workers"]} if "shards" in paths else {}),
             "evaluation": evaluation["scores"]}

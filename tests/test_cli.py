@@ -39,6 +39,17 @@ def test_fit_then_conditional_sample(tmp_path, mixed):
     assert r.exit_code != 0 and "either --rows N or --known FILE" in str(r.exception) + r.output
 
 
+def test_fit_with_a_dp_budget_states_what_it_spent(tmp_path, mixed):
+    data = tmp_path / "data.parquet"
+    mixed.to_parquet(data, index=False)
+    r = runner.invoke(app, ["fit", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "--min-steps", "4",
+                            "--epsilon", "5", "--delta", "1e-4", "--seed", "0", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "DP epsilon" in r.output
+    r = runner.invoke(app, ["fit", str(data), "--out", str(tmp_path / "n"), "--epsilon", "5"])
+    assert r.exit_code != 0 and "give both" in str(r.exception) + r.output
+
+
 def test_bad_input_exits_nonzero_with_message(tmp_path):
     r = runner.invoke(app, ["schema", str(tmp_path / "missing.csv")])
     assert r.exit_code != 0

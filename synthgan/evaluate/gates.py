@@ -49,6 +49,9 @@ class QualityGates:
         Highest share of synthetic rows that copy a training row exactly.
     max_membership_auc : float
         Highest AUC of the distance-based membership-inference attack.
+    max_epsilon : float
+        Highest differential-privacy epsilon the model's training may have spent (off by default;
+        a request with ``privacy:`` sets it to its epsilon). A model trained without DP fails it.
     """
 
     min_fidelity_score: float | None = 0.80
@@ -57,6 +60,7 @@ class QualityGates:
     min_dcr_ratio: float | None = 0.50
     max_exact_copy_rate: float | None = 0.01
     max_membership_auc: float | None = 0.60
+    max_epsilon: float | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -65,7 +69,7 @@ class QualityGates:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ConfigError(f"quality gate {f.name!r}: expected a number or null, got {v!r}")
-            upper = math.inf if f.name == "min_dcr_ratio" else 1.0
+            upper = math.inf if f.name in ("min_dcr_ratio", "max_epsilon") else 1.0
             if not 0.0 <= v <= upper:
                 raise ConfigError(f"quality gate {f.name!r}: expected a value in [0, {upper}], got {v}")
 
@@ -86,6 +90,7 @@ class QualityGates:
             "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout)", result.privacy.dcr_p5_ratio),
             "max_exact_copy_rate": _copy_rate(result.privacy),
             "max_membership_auc": ("membership-inference AUC", result.privacy.mia_auc),
+            "max_epsilon": _epsilon(result.privacy),
         }
         out = []
         for f in fields(self):
@@ -94,8 +99,20 @@ class QualityGates:
             if threshold is None:              # switched off: shown as such, never silently absent
                 out.append(GateResult(f.name, "skipped", value, None, f"{label}: gate switched off"))
                 continue
+            if f.name == "max_epsilon" and value is None:
+                out.append(GateResult(f.name, "failed", None, threshold, "the model was trained without differential "
+                                      f"privacy; the request demands epsilon <= {threshold:g}"))
+                continue
             out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
         return out
+
+
+def _epsilon(privacy) -> tuple[str, float | None]:
+    """The DP epsilon the model's training spent (None: trained without DP, or not known)."""
+    dp = getattr(privacy, "dp", None)
+    if not dp:
+        return "DP epsilon spent", None
+    return f"DP epsilon spent (delta {dp['delta']:g}, {dp['accountant']} accountant)", float(dp["epsilon"])
 
 
 def _copy_rate(privacy) -> tuple[str, float]:

@@ -45,6 +45,9 @@ class PrivacyResult:
     # (copies, rows) over every row a pipeline published, when it counted them (see synthgan.shards);
     # the exact-copy gate then judges this rather than the sample's rate.
     exact_copies_all_rows: tuple[int, int] | None = None
+    # what the model's DP training spent (its privacy_spent_: epsilon, delta, accountant, noise
+    # multiplier, clipping norm, steps), when the caller knows the model; None: no DP or unknown
+    dp: dict | None = None
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not isinstance(v, np.ndarray)}

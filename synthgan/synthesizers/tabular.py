@@ -30,10 +30,12 @@ from synthgan.synthesizers.conditions import ConditionSampler
 from synthgan.synthesizers.row_conditions import Condition
 from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.spans import SpanOps
-from synthgan.synthesizers.tabular_problem import TabularProblem
+from synthgan.synthesizers.tabular_problem import PrivateTabularProblem, TabularProblem
 from synthgan.train import distributed
+from synthgan.train import private
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, TrainConfig, recalibrate_batchnorm
+from synthgan.train.private import PrivacySpec
 from synthgan.transform import constraints as rules
 from synthgan.transform.dependencies import find_dependencies
 from synthgan.transform.table import Encoded, TableTransformer
@@ -70,6 +72,7 @@ class TabularGANConfig:
     quantile: bool = True
     numeric_bins: int = 0
     constraints: list[dict] | None = None
+    privacy: dict | None = None          # {"epsilon", "delta"}: the critic trained with DP-SGD (Opacus)
     derive_dependencies: bool = True
     joint_condition_prob: float = 0.5
     max_condition_rows: int = 50_000
@@ -93,6 +96,7 @@ class TabularGANConfig:
                 raise ConfigError(f"point_masses: expected a mapping of numeric column -> list of numbers, "
                                   f"got {self.point_masses!r}")
         rules.parse(self.constraints)
+        PrivacySpec.parse(self.privacy)
         if self.batch_size < 2:
             raise ConfigError(f"batch_size: expected at least 2, got {self.batch_size}")
         if self.max_categories < 2:
@@ -124,6 +128,8 @@ class TabularGAN:
                 hyperparameters[k] = tuple(v)
             if k == "constraints" and v is not None:     # kept as plain dicts: saved in config.json
                 hyperparameters[k] = [c.to_dict() for c in rules.parse(v)]
+            if k == "privacy" and v is not None:
+                hyperparameters[k] = PrivacySpec.parse(v).to_dict()
         self.config = TabularGANConfig(**hyperparameters)
 
     def __repr__(self) -> str:
@@ -158,6 +164,9 @@ class TabularGAN:
         schema = self._check_data(data, discrete_columns, schema)
         self.constraints_ = rules.parse(cfg.constraints)
         rules.check(self.constraints_, data, schema)
+        privacy = PrivacySpec.parse(cfg.privacy)
+        batch, pac = _adapt_batch(len(data), cfg.batch_size, 1 if privacy else cfg.pac)
+        plan = self._privacy_plan(privacy, len(data), batch) if privacy else None    # an impossible budget: now
         seed = cfg.random_state if cfg.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
         seq = np.random.SeedSequence(seed)
         s_transform, s_sampler, s_init, s_train, s_sample = seq.spawn(5)
@@ -171,15 +180,15 @@ class TabularGAN:
         self.transformer_seconds_ = time.perf_counter() - t0
         encoded = transformer.transform(learned, np.random.default_rng(s_transform.spawn(1)[0]))
         self.transformer_, self.schema_, self.seed_, self.device_ = transformer, schema, seed, device
-        self.condition_rows_ = _condition_rows(encoded, transformer, cfg.max_condition_rows,
-                                               np.random.default_rng(s_sampler))
+        # Under DP no real row's discrete values are kept for sampling (see synthgan.train.private).
+        self.condition_rows_ = None if privacy else _condition_rows(encoded, transformer, cfg.max_condition_rows,
+                                                                    np.random.default_rng(s_sampler))
         self.sampler_ = self._make_sampler(transformer, self.condition_rows_)
-        batch, pac = _adapt_batch(len(data), cfg.batch_size, cfg.pac)
         self.batch_size_, self.pac_ = batch, pac
         self._build_networks(_torch_gen(s_init, torch.device("cpu")))
         s_train = distributed.rank_seed(s_train)            # under torchrun: each rank its own batches
         self._train(encoded, np.random.default_rng(s_train), _torch_gen(s_train, device),
-                    Path(checkpoint) if checkpoint is not None else None)
+                    Path(checkpoint) if checkpoint is not None else None, plan)
         self._sample_seq_ = s_sample
         self.fingerprint_ = io.fingerprint_frame(data)
         self.n_rows_ = len(data)
@@ -251,24 +260,51 @@ class TabularGAN:
             lambda: TabularCritic(layout.dim + layout.cond_dim, self.pac_, cfg.discriminator_dim, cfg.dropout),
             init_gen, self.device_)
 
+    def _epochs(self, rows: int, batch: int) -> tuple[int, int]:
+        """(epochs, steps per epoch): at least ``min_steps`` optimiser steps (a 250-row table is
+        one batch per epoch)."""
+        steps_per_epoch = max(rows // batch, 1)
+        return max(self.config.epochs, -(-self.config.min_steps // steps_per_epoch)), steps_per_epoch
+
+    def _privacy_plan(self, privacy: PrivacySpec, rows: int, batch: int) -> dict:
+        """The DP-SGD plan of a fit on ``rows`` rows: Poisson sample rate, critic steps and the
+        noise multiplier that spends the budget in them (a ConfigError when none can)."""
+        epochs, per_epoch = self._epochs(rows, batch)
+        steps = epochs * per_epoch * self.config.d_steps
+        rate = batch / rows
+        return {"spec": privacy, "sample_rate": rate, "steps": steps,
+                "noise_multiplier": private.noise_for(privacy, rows, rate, steps)}
+
     def _train(self, encoded: Encoded, np_rng: np.random.Generator, torch_rng: torch.Generator,
-               checkpoint: Path | None = None) -> None:
+               checkpoint: Path | None = None, plan: dict | None = None) -> None:
         cfg, layout = self.config, self.transformer_.layout_
         self._ops = SpanOps(layout, self.device_)
-        problem = TabularProblem(encoded, layout.cond_spans, self._ops, self.sampler_, self.batch_size_,
-                                 cfg.noise_dim, cfg.tau, np_rng, torch_rng)
-        self._critic.set_generator(torch_rng)
-        steps_per_epoch = max(len(encoded) // self.batch_size_, 1)
-        # The budget is at least min_steps optimiser steps: a 250-row table is one batch per epoch.
-        epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
+        args = (encoded, layout.cond_spans, self._ops, self.sampler_, self.batch_size_, cfg.noise_dim, cfg.tau,
+                np_rng, torch_rng)
+        problem = PrivateTabularProblem(*args, sample_rate=plan["sample_rate"]) if plan else TabularProblem(*args)
+        self._critic.set_generator(None if plan else torch_rng)        # no critic dropout under DP
+        epochs, steps_per_epoch = self._epochs(len(encoded), self.batch_size_)
         tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch,
                          lr_g=cfg.lr_g, lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight,
                          gp_fraction=cfg.gp_fraction,
                          pac=self.pac_, ema_decay=cfg.ema_decay, verbose=cfg.verbose,
                          checkpoint_every=cfg.checkpoint_every)
-        trainer = AdversarialTrainer(self.generator_, self._critic, problem, tc, self.device_, torch_rng)
+        if plan:
+            trainer = private.PrivateCriticTrainer(self.generator_, self._critic, problem, tc, self.device_, torch_rng,
+                                                   plan["noise_multiplier"], plan["spec"].max_grad_norm,
+                                                   self.batch_size_)
+        else:
+            trainer = AdversarialTrainer(self.generator_, self._critic, problem, tc, self.device_, torch_rng)
         t0 = time.perf_counter()
         self.history_ = trainer.fit(checkpoint=checkpoint)
+        self.privacy_spent_ = None
+        if plan:
+            spec, steps = plan["spec"], trainer.critic_steps
+            self.privacy_spent_ = {
+                "epsilon": private.spent(spec, plan["noise_multiplier"], plan["sample_rate"], steps),
+                "delta": spec.delta, "accountant": spec.accountant, "target_epsilon": spec.epsilon,
+                "noise_multiplier": plan["noise_multiplier"], "max_grad_norm": spec.max_grad_norm,
+                "sample_rate": plan["sample_rate"], "steps": steps, "metadata": private.METADATA}
         recalibrate_batchnorm(trainer.ema, problem.calibration_inputs(20))
         self.train_seconds_ = time.perf_counter() - t0
         self.generator_ = trainer.ema

@@ -25,7 +25,8 @@ def save_model(gan, directory: Path) -> Path:
         io.save_weights(tmp / "generator.safetensors", gan.generator_.state_dict())
         io.write_json(tmp / "config.json", {
             "format": FORMAT, "hyperparameters": asdict(gan.config), "seed": gan.seed_,
-            "batch_size": gan.batch_size_, "pac": gan.pac_, "trained_on": gan.device_.type})
+            "batch_size": gan.batch_size_, "pac": gan.pac_, "trained_on": gan.device_.type,
+            "privacy_spent": getattr(gan, "privacy_spent_", None)})
         io.write_json(tmp / "transformer.json", gan.transformer_.to_state())
         if gan.condition_rows_ is not None:
             import torch
@@ -38,6 +39,8 @@ def save_model(gan, directory: Path) -> Path:
         io.write_manifest(tmp, {
             "format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "library_versions": io.library_versions(), "seed": gan.seed_,
+            # differential privacy spent by the fit (None: trained without DP); see synthgan.train.private
+            "privacy": getattr(gan, "privacy_spent_", None),
             "data": {"fingerprint": gan.fingerprint_, "rows": gan.n_rows_, "columns": gan.schema_.names},
             "metrics": {"transformer_seconds": round(gan.transformer_seconds_, 4),
                         "train_seconds": round(gan.train_seconds_, 4), "epochs": len(gan.history_),
@@ -57,6 +60,7 @@ def load_model(cls, directory: Path, device: str):
         gan.config.validate()                     # as strictly as at construction, before any allocation
         gan.device_ = resolve_device(device)
         gan.seed_, gan.batch_size_, gan.pac_ = cfg["seed"], cfg["batch_size"], cfg["pac"]
+        gan.privacy_spent_ = cfg.get("privacy_spent")
         gan.transformer_ = TableTransformer.from_state(io.read_json(directory / "transformer.json"))
         gan.schema_ = Schema.from_json((directory / "schema.json").read_text())
         deps = directory / "dependencies.json"

@@ -59,3 +59,39 @@ class TabularProblem:
         for _ in range(n_batches):
             batch = self.real_batch()
             yield self.noise(batch.cond.shape[0]), batch.cond
+
+
+class PrivateTabularProblem(TabularProblem):
+    """The problem of a DP fit (:mod:`synthgan.train.private`): real batches are Poisson samples
+    (each row with probability ``sample_rate``), each row conditioned on one of its own discrete
+    values (a column drawn uniformly), so a row's condition depends on that row alone; the
+    generator's batches (and BatchNorm re-estimation) take conditions from the sampler's category
+    frequencies, never from real rows."""
+
+    def __init__(self, *args, sample_rate: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sample_rate = float(sample_rate)
+
+    def real_batch(self) -> Batch:
+        rows = np.flatnonzero(self.np_rng.random(len(self.cond_codes_np)) < self.sample_rate)
+        codes = self.cond_codes_np[rows]
+        mask = np.zeros(codes.shape, dtype=bool)
+        if self.sampler.n_cond:
+            mask[np.arange(len(rows)), self.np_rng.integers(self.sampler.n_cond, size=len(rows))] = True
+        dev = self.ops.device
+        idx = torch.as_tensor(rows, device=dev)
+        real = self.ops.dense(self.alphas[idx], self.codes[idx])
+        cond = torch.as_tensor(self.sampler.vector(codes, mask), device=dev)
+        return Batch(real, cond, (torch.as_tensor(codes, device=dev), torch.as_tensor(mask, device=dev)))
+
+    def public_batch(self) -> Batch:
+        codes, mask = self.sampler.sample_free(self.batch_size, self.np_rng)
+        dev = self.ops.device
+        cond = torch.as_tensor(self.sampler.vector(codes, mask), device=dev)
+        return Batch(torch.empty((0,), device=dev), cond,
+                     (torch.as_tensor(codes, device=dev), torch.as_tensor(mask, device=dev)))
+
+    def calibration_inputs(self, n_batches: int):
+        for _ in range(n_batches):
+            batch = self.public_batch()
+            yield self.noise(batch.cond.shape[0]), batch.cond

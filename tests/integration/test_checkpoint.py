@@ -16,9 +16,10 @@ class Killed(Exception):
     pass
 
 
-def test_interrupted_fit_resumes_to_the_same_weights_and_rows(tmp_path, monkeypatch):
+@pytest.mark.parametrize("privacy", [None, {"epsilon": 5.0, "delta": 1e-4}], ids=["plain", "dp"])
+def test_interrupted_fit_resumes_to_the_same_weights_and_rows(tmp_path, monkeypatch, privacy):
     data = make_mixed(400)
-    whole = TabularGAN(**FAST).fit(data)
+    whole = TabularGAN(**FAST, privacy=privacy).fit(data)
 
     real_epoch = AdversarialTrainer._epoch
 
@@ -30,11 +31,12 @@ def test_interrupted_fit_resumes_to_the_same_weights_and_rows(tmp_path, monkeypa
     ckpt = tmp_path / "ckpt"
     monkeypatch.setattr(AdversarialTrainer, "_epoch", dies_in_epoch_5)
     with pytest.raises(Killed):
-        TabularGAN(**FAST).fit(data, checkpoint=ckpt)
+        TabularGAN(**FAST, privacy=privacy).fit(data, checkpoint=ckpt)
     monkeypatch.setattr(AdversarialTrainer, "_epoch", real_epoch)
     assert (ckpt / "state.safetensors").exists() and '"epoch": 4' in (ckpt / "state.json").read_text()
 
-    resumed = TabularGAN(**FAST).fit(data, checkpoint=ckpt)
+    resumed = TabularGAN(**FAST, privacy=privacy).fit(data, checkpoint=ckpt)
+    assert resumed.privacy_spent_ == whole.privacy_spent_            # a DP fit: the same steps, the same budget
     assert not ckpt.exists()                                        # removed once the fit is done
     assert len(resumed.history_) == 6 and [r["epoch"] for r in resumed.history_] == [1, 2, 3, 4, 5, 6]
     for (k, a), (_, b) in zip(whole.generator_.state_dict().items(), resumed.generator_.state_dict().items()):

@@ -72,7 +72,7 @@ def test_flow_publishes_data_manifest_report_and_latest(tmp_path):
     assert arts["tiny-scores"].type == "table"
 
 
-def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp_path):
+def test_request_conditions_known_rows_and_dp_publish_what_they_ask_for(tmp_path):
     groups = [{"rows": 80, "values": {"group": "c", "score": [40, 60]}}, {"rows": 50, "values": {"count": [None, 30]}}]
     # rows with known cells, as a user writes them: padded text, blanks to generate, a column left empty
     lines = ["group,score,color"] + [f" {'abc'[i % 3]} ,{'' if i % 2 else 40 + i // 2}," for i in range(40)]
@@ -80,7 +80,8 @@ def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp
     path = write_request(tmp_path, name="groups", generate={"rows": 200, "conditions": groups, "known": "known.csv"},
                          model={"preset": "fast", "epochs": 2, "hyperparameters": {
                              "min_steps": 0, "numeric_bins": 10,
-                             "constraints": [{"type": "non_negative", "column": "score"}]}})
+                             "constraints": [{"type": "non_negative", "column": "score"}]}},
+                         privacy={"epsilon": 50, "delta": 1e-3})
     result = synthesize(str(path))
     assert result["status"] == "published", result["reasons"]
     run = Path(result["path"])
@@ -99,6 +100,12 @@ def test_request_conditions_publish_groups_that_meet_their_values_and_ranges(tmp
     assert set(manifest["contract"]["statistics"]) == {"sample", "conditional_rows_rules"}
     assert "score in [40, 60]" in (run / "report.html").read_text()
     assert "known.csv" in (run / "report.html").read_text()
+    # trained with DP: what it spent is in the manifest and the report, and the epsilon gate passed
+    dp = manifest["model"]["privacy"]
+    assert 0 < dp["epsilon"] <= 50 and dp["delta"] == 1e-3 and dp["noise_multiplier"] > 0 and dp["steps"] > 0
+    gates = {g["name"]: g for g in manifest["evaluation"]["gates"]}
+    assert gates["max_epsilon"]["status"] == "passed" and gates["max_epsilon"]["threshold"] == 50
+    assert "Differential privacy" in (run / "report.html").read_text() and "epsilon spent" in (run / "report.html").read_text()
 
 
 def test_gate_failure_publishes_nothing_and_fails_the_flow_run(tmp_path):

@@ -182,12 +182,27 @@ def test_gate_reasons_carry_measured_values(fresh_result):
                           min_dcr_ratio=None, max_exact_copy_rate=None, max_membership_auc=None)
     gates = strict.check(fresh_result)
     assert [g.name for g in gates if g.status != "skipped"] == ["max_detection_auc"]
-    assert sum(g.status == "skipped" and g.threshold is None for g in gates) == 5     # shown as switched off
+    assert sum(g.status == "skipped" and g.threshold is None for g in gates) == 6     # shown as switched off
     g = next(g for g in gates if g.name == "max_detection_auc")
     assert g.measured == pytest.approx(fresh_result.detection_auc)
     assert (g.status == "failed") == (fresh_result.detection_auc > 0.5)
     if g.status == "failed":
         assert f"{fresh_result.detection_auc:.3f} > maximum 0.500" in g.reason
+
+
+def test_max_epsilon_gate_refuses_a_model_trained_without_dp(fresh_result):
+    import dataclasses
+    r = fresh_result
+    gate = {g.name: g for g in QualityGates().check(r)}["max_epsilon"]
+    assert gate.status == "skipped"                                   # off by default
+    gate = {g.name: g for g in QualityGates(max_epsilon=3.0).check(r)}["max_epsilon"]
+    assert gate.status == "failed" and "trained without differential privacy" in gate.reason
+    spent = {"epsilon": 2.99, "delta": 1e-5, "accountant": "rdp"}
+    dp = dataclasses.replace(r, privacy=dataclasses.replace(r.privacy, dp=spent))
+    gate = {g.name: g for g in QualityGates(max_epsilon=3.0).check(dp)}["max_epsilon"]
+    assert gate.status == "passed" and gate.measured == 2.99
+    gate = {g.name: g for g in QualityGates(max_epsilon=1.0).check(dp)}["max_epsilon"]
+    assert gate.status == "failed" and "2.990 > maximum 1.000" in gate.reason
 
 
 def test_ks_and_tv_complements():
@@ -227,7 +242,7 @@ def test_switched_off_gates_show_as_skipped_and_write_creates_its_folder(fresh_r
     gates = QualityGates(max_detection_auc=None).check(r)
     off = next(g for g in gates if g.name == "max_detection_auc")
     assert off.status == "skipped" and off.threshold is None and "switched off" in off.reason and off.passed
-    assert len(gates) == len(QualityGates().check(r)) == 6
+    assert len(gates) == len(QualityGates().check(r)) == 7
     written = r.write(tmp_path / "new" / "eval")
     assert written["scores"].exists() and written["report"].exists()
 

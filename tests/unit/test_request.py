@@ -51,6 +51,10 @@ def test_the_repository_demo_request_loads():
     ({"generate": {"conditions": [{"rows": 60_000_000, "values": {"a": 1}}], "rows": 50_000_000}},
      "110,000,000 rows asked for"),
     ({"generate": {"known": "nope.csv"}}, "generate.known: .*nope.csv not found"),
+    ({"privacy": {"epsilon": 3}}, "privacy: delta: required"),
+    ({"privacy": {"epsilon": 3, "delta": 1e-5}, "modality": "image"}, "privacy: differentially private training is for tabular"),
+    ({"privacy": {"epsilon": 3, "delta": 1e-5}, "model": {"hyperparameters": {"privacy": {"epsilon": 1}}}},
+     "give the budget once"),
     ({"generate": {"known": "data.csv"}, "modality": "image"}, "generate.known: rows with known cells are for tabular"),
 ])
 def test_bad_requests_name_the_field(tmp_path, fields, message):
@@ -89,3 +93,13 @@ def test_known_rows_are_read_like_the_source_and_checked_against_its_columns(tmp
     req = load_request(write(tmp_path, generate={"rows": 0, "known": "known.csv", "max_rows": 10}))
     with pytest.raises(ConfigError, match="11 known rows on top of 0 others pass generate.max_rows = 10"):
         read_request_known(req, ["a", "b"])
+
+
+def test_a_privacy_budget_reaches_the_model_and_sets_the_epsilon_gate(tmp_path):
+    from synthgan.preflight import build_model
+    req = load_request(write(tmp_path, privacy={"epsilon": 3, "delta": 1e-5}))
+    assert req.quality_gates.max_epsilon == 3.0
+    assert build_model(req).config.privacy == {"epsilon": 3.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "rdp"}
+    req = load_request(write(tmp_path, privacy={"epsilon": 3, "delta": 1e-5}, gates={"max_epsilon": 5}))
+    assert req.quality_gates.max_epsilon == 5.0
+    assert load_request(write(tmp_path)).quality_gates.max_epsilon is None
