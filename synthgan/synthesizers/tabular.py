@@ -282,7 +282,7 @@ class TabularGAN:
         args = (encoded, layout.cond_spans, self._ops, self.sampler_, self.batch_size_, cfg.noise_dim, cfg.tau,
                 np_rng, torch_rng)
         problem = PrivateTabularProblem(*args, sample_rate=plan["sample_rate"]) if plan else TabularProblem(*args)
-        self._critic.set_generator(None if plan else torch_rng)        # no critic dropout under DP
+        self._critic.set_generator(torch_rng)
         epochs, steps_per_epoch = self._epochs(len(encoded), self.batch_size_)
         tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch,
                          lr_g=cfg.lr_g, lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight,

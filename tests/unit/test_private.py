@@ -77,3 +77,10 @@ def test_impossible_budgets_are_clear_errors_before_training(table):
 def test_malformed_budgets_name_the_key(spec, message):
     with pytest.raises(ConfigError, match=message):
         TabularGAN(privacy=spec)
+
+
+@pytest.mark.parametrize("accountant", ["rdp", "prv"])
+def test_calibration_spends_the_budget_with_either_accountant(accountant):
+    spec = PrivacySpec(3.0, 1e-5, accountant=accountant)
+    sigma = noise_for(spec, 10_000, 0.05, 200)
+    assert 0.3 < sigma < 50 and 2.9 <= spent(spec, sigma, 0.05, 200) <= 3.0 < spent(spec, sigma * 0.9, 0.05, 200)
