@@ -114,18 +114,15 @@ def noise_for(spec: PrivacySpec, rows: int, sample_rate: float, steps: int) -> f
         raise ConfigError(f"privacy.delta: {spec.delta:g} is not below 1 / rows = {1.0 / rows:.3g} ({rows:,} rows); "
                           "a delta that large allows releasing a row outright; use e.g. 1e-5 or less")
     budget = f"epsilon = {spec.epsilon:g}, delta = {spec.delta:g}"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")          # Opacus warns about optimal RDP orders at the edges
-            sigma = get_noise_multiplier(target_epsilon=spec.epsilon, target_delta=spec.delta,
-                                         sample_rate=sample_rate, steps=steps, accountant=spec.accountant)
-    except ValueError:
-        sigma = math.inf
-    if not sigma <= MAX_NOISE_MULTIPLIER:
-        raise ConfigError(f"privacy: {budget} cannot be met by {steps:,} critic steps at sample rate {sample_rate:.4g} "
-                          f"without noise above {MAX_NOISE_MULTIPLIER:g} times the clipping norm (needs "
-                          f"{'more than 1e6' if math.isinf(sigma) else f'{sigma:.3g}'}), where the critic learns "
-                          "nothing; raise epsilon, or lower epochs / min_steps")
+    at_most = spent(spec, MAX_NOISE_MULTIPLIER, sample_rate, steps)   # the least epsilon any allowed noise gives
+    if at_most > spec.epsilon:
+        raise ConfigError(f"privacy: {budget} cannot be met by {steps:,} critic steps at sample rate {sample_rate:.4g}: "
+                          f"even noise {MAX_NOISE_MULTIPLIER:g} times the clipping norm spends epsilon {at_most:.3g}, "
+                          "and more noise leaves the critic nothing to learn; raise epsilon, or lower epochs / min_steps")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")              # Opacus warns about optimal RDP orders at the edges
+        sigma = get_noise_multiplier(target_epsilon=spec.epsilon, target_delta=spec.delta,
+                                     sample_rate=sample_rate, steps=steps, accountant=spec.accountant)
     return float(sigma)
 
 
