@@ -66,20 +66,17 @@ def plan_shards(rows: int, per_condition: dict[str, dict[str, int]], run_seed: i
     cut into shards of <= ``shard_rows``."""
     if not isinstance(shard_rows, int) or shard_rows < 1:
         raise ConfigError(f"shard_rows: expected a positive integer, got {shard_rows!r}")
-    blocks: list[tuple[int, tuple[str, str] | None, dict | None]] = [(rows, None, None)]
-    blocks += [(n, (col, str(value)), None) for col, counts in per_condition.items() for value, n in counts.items()]
-    blocks += [(n, None, dict(values)) for n, values in conditions or []]
-    shards, offset = [], 0
-    for n, cond, values in blocks:
-        for start in range(0, n, shard_rows):
-            k = min(shard_rows, n - start)
-            shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), cond, values))
-            offset += k
+    blocks: list[tuple[int, tuple[str, str] | None, dict | None, str | None]] = [(rows, None, None, None)]
+    blocks += [(n, (col, str(value)), None, None) for col, counts in per_condition.items() for value, n in counts.items()]
+    blocks += [(n, None, dict(values), None) for n, values in conditions or []]
     if known is not None:
-        path, n = known
+        blocks.append((known[1], None, None, known[0]))
+    shards, offset = [], 0
+    for n, cond, values, path in blocks:
         for start in range(0, n, shard_rows):
             k = min(shard_rows, n - start)
-            shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), known=path, known_start=start))
+            shards.append(Shard(len(shards), k, offset, shard_seed(run_seed, len(shards)), cond, values, path,
+                                start if path else 0))
             offset += k
     return shards
 

@@ -34,10 +34,16 @@ class TabularProblem:
         return torch.randn((n, self.noise_dim), generator=self.rng, device=self.ops.device)
 
     def real_batch(self) -> Batch:
-        rows, codes, mask = self.sampler.sample_train(self.batch_size, self.np_rng, self.cond_codes_np)
+        return self._batch(*self.sampler.sample_train(self.batch_size, self.np_rng, self.cond_codes_np))
+
+    def _batch(self, rows: np.ndarray | None, codes: np.ndarray, mask: np.ndarray) -> Batch:
+        """The real rows ``rows`` (none: an empty tensor) under condition codes and mask."""
         dev = self.ops.device
-        idx = torch.as_tensor(rows, device=dev)
-        real = self.ops.dense(self.alphas[idx], self.codes[idx])
+        if rows is None:
+            real = torch.empty((0,), device=dev)
+        else:
+            idx = torch.as_tensor(rows, device=dev)
+            real = self.ops.dense(self.alphas[idx], self.codes[idx])
         cond = torch.as_tensor(self.sampler.vector(codes, mask), device=dev)
         return Batch(real, cond, (torch.as_tensor(codes, device=dev), torch.as_tensor(mask, device=dev)))
 
@@ -57,8 +63,11 @@ class TabularProblem:
         the statistics must be those of the batches the generator learned with, or the sampled
         rows drift (null rates, rare levels) from what training produced."""
         for _ in range(n_batches):
-            batch = self.real_batch()
+            batch = self._calibration_batch()
             yield self.noise(batch.cond.shape[0]), batch.cond
+
+    def _calibration_batch(self) -> Batch:
+        return self.real_batch()
 
 
 class PrivateTabularProblem(TabularProblem):
@@ -78,20 +87,10 @@ class PrivateTabularProblem(TabularProblem):
         mask = np.zeros(codes.shape, dtype=bool)
         if self.sampler.n_cond:
             mask[np.arange(len(rows)), self.np_rng.integers(self.sampler.n_cond, size=len(rows))] = True
-        dev = self.ops.device
-        idx = torch.as_tensor(rows, device=dev)
-        real = self.ops.dense(self.alphas[idx], self.codes[idx])
-        cond = torch.as_tensor(self.sampler.vector(codes, mask), device=dev)
-        return Batch(real, cond, (torch.as_tensor(codes, device=dev), torch.as_tensor(mask, device=dev)))
+        return self._batch(rows, codes, mask)
 
     def public_batch(self) -> Batch:
-        codes, mask = self.sampler.sample_free(self.batch_size, self.np_rng)
-        dev = self.ops.device
-        cond = torch.as_tensor(self.sampler.vector(codes, mask), device=dev)
-        return Batch(torch.empty((0,), device=dev), cond,
-                     (torch.as_tensor(codes, device=dev), torch.as_tensor(mask, device=dev)))
+        return self._batch(None, *self.sampler.sample_free(self.batch_size, self.np_rng))
 
-    def calibration_inputs(self, n_batches: int):
-        for _ in range(n_batches):
-            batch = self.public_batch()
-            yield self.noise(batch.cond.shape[0]), batch.cond
+    def _calibration_batch(self) -> Batch:
+        return self.public_batch()

@@ -150,8 +150,9 @@ def dp_optimizer(optimizer: torch.optim.Optimizer, noise_multiplier: float, max_
 class PrivateCriticTrainer(AdversarialTrainer):
     """:class:`AdversarialTrainer` with the critic trained by DP-SGD (see the module docstring).
 
-    The problem must be a :class:`PrivateProblem`: ``real_batch`` draws a Poisson sample of real
-    rows, each under its own condition; ``public_batch`` conditions drawn without real rows.
+    The problem is a PrivateTabularProblem (synthgan.synthesizers.tabular_problem): ``real_batch``
+    draws a Poisson sample of real rows, each under its own condition; ``public_batch``, conditions
+    drawn without real rows.
     """
 
     def __init__(self, generator: nn.Module, critic: nn.Module, problem, config: TrainConfig,
