@@ -71,10 +71,12 @@ def check_value(column: pd.Series, value, field: str, source: str) -> None:
 def model_arguments(req: SynthesisRequest) -> dict:
     """The keyword arguments the request's model is built with (as the fit steps build it)."""
     resolved = req.model.resolved()
+    privacy = {"privacy": req.privacy} if req.privacy is not None else {}
     if req.modality == "tabular":
-        privacy = {"privacy": req.privacy} if req.privacy is not None else {}
         return {**resolved, **privacy, "random_state": req.seed}
-    return {"epochs": resolved["epochs"], **req.model.hyperparameters, "random_state": req.seed}
+    # a series or image model takes the preset's epochs (the default preset names none: its own default)
+    epochs = {"epochs": resolved["epochs"]} if "epochs" in resolved else {}
+    return {**epochs, **req.model.hyperparameters, **privacy, "random_state": req.seed}
 
 
 def build_model(req: SynthesisRequest):

@@ -236,9 +236,9 @@ class SynthesisRequest(_Strict):
         if self.generate.conditions and self.modality != "tabular":
             raise ValueError(f"generate.conditions: groups of values and ranges are for tabular requests; a "
                              f"{self.modality} request takes generate.per_condition")
-        if self.privacy is not None and self.modality != "tabular":
-            raise ValueError(f"privacy: differentially private training is for tabular requests; a {self.modality} "
-                             "model has no DP training yet")
+        if self.privacy is not None and self.modality == "image":
+            raise ValueError("privacy: differentially private training is for tabular and timeseries requests; an "
+                             "image model has no DP training yet")
         if self.privacy is not None and "privacy" in self.model.hyperparameters:
             raise ValueError("model.hyperparameters.privacy: give the budget once, as the request's privacy field")
         if self.generate.known is not None and self.modality != "tabular":
@@ -257,16 +257,19 @@ class SynthesisRequest(_Strict):
             raise ValueError(f"output: {self.output} is a file; expected a folder to publish into")
         return self
 
-    @property
-    def quality_gates(self) -> QualityGates:
+    def _gates_with_budget(self) -> dict:
         gates = dict(self.gates)
         if self.privacy is not None and "max_epsilon" not in gates:
             gates["max_epsilon"] = self.privacy["epsilon"]      # a DP request publishes only DP-trained runs
-        return QualityGates.from_dict(gates)
+        return gates
+
+    @property
+    def quality_gates(self) -> QualityGates:
+        return QualityGates.from_dict(self._gates_with_budget())
 
     @property
     def series_gates(self) -> SeriesGates:
-        return SeriesGates.from_dict(self.gates)
+        return SeriesGates.from_dict(self._gates_with_budget())
 
     @property
     def image_gates(self) -> ImageGates:

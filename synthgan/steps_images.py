@@ -44,8 +44,9 @@ def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
 
 
 def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
+    from synthgan.preflight import model_arguments
     from synthgan.synthesizers.image import ImageGAN
-    gan = ImageGAN(epochs=req.model.resolved()["epochs"], **req.model.hyperparameters, random_state=req.seed, verbose=True)
+    gan = ImageGAN(**model_arguments(req), verbose=True)        # as the preflight built it
     gan.fit(Path(train))
     gan.save(model_dir)
     return str(model_dir)

@@ -14,7 +14,7 @@ from synthgan.ingest import read_table
 from synthgan.ingest.timeseries import read_series
 from synthgan.request import SynthesisRequest
 from synthgan.schema import infer_schema
-from synthgan.synthesizers.persistence import fingerprint_frame, write_json
+from synthgan.synthesizers.persistence import fingerprint_frame, read_json, write_json
 
 
 def _spec(req: SynthesisRequest):
@@ -59,9 +59,9 @@ def split(real: str, schema: str, req: SynthesisRequest, work: Path) -> dict:
 
 def fit(train: str, schema: str, req: SynthesisRequest, model_dir: Path) -> str:
     from synthgan import TimeSeriesGAN
+    from synthgan.preflight import model_arguments
     entity, time, features, static = _spec(req)
-    hp = {"epochs": req.model.resolved()["epochs"], **req.model.hyperparameters}
-    gan = TimeSeriesGAN(**hp, random_state=req.seed, verbose=True)
+    gan = TimeSeriesGAN(**model_arguments(req), verbose=True)
     gan.fit(pd.read_parquet(train), entity=entity, time=time, static=static, features=features)
     gan.save(model_dir)
     return str(model_dir)
@@ -106,6 +106,8 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | No
     ev = evaluate_timeseries(train, synth, entity, time, features, static, label=req.target, holdout=hold,
                              random_state=req.seed)
     scores = ev.to_dict()
+    # what the model's training spent of a DP budget: the report shows it, max_epsilon judges it
+    scores["differential_privacy"] = read_json(Path(paths["model"]) / "manifest.json").get("privacy")
     gates = req.series_gates.check(scores)
     scores["gates"] = [g.__dict__ for g in gates]
     scores["passed"] = all(g.passed for g in gates)
@@ -115,7 +117,8 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | No
     synth_s = read_series(synth, entity, time, real_s.features, static)
     outcome = Outcome.judge(gates, contract)
     (work / "report.html").write_text(render_series_report(ev, real_s, synth_s, gates, f"synthgan: {req.name}",
-                                                           run=run_context(req, paths, contract, run, outcome)),
+                                                           run=run_context(req, paths, contract, run, outcome),
+                                                           dp=scores["differential_privacy"]),
                                       encoding="utf-8")
     headline = [{"measure": "discriminative score (strong judge)", "value": scores["discriminative_score_strong"]},
                 {"measure": "label accuracy ratio", "value": scores["label_accuracy_ratio"]},

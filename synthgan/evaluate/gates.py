@@ -90,7 +90,7 @@ class QualityGates:
             "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout)", result.privacy.dcr_p5_ratio),
             "max_exact_copy_rate": _copy_rate(result.privacy),
             "max_membership_auc": ("membership-inference AUC", result.privacy.mia_auc),
-            "max_epsilon": _epsilon(result.privacy),
+            "max_epsilon": _epsilon(result.privacy.dp),
         }
         out = []
         for f in fields(self):
@@ -99,20 +99,24 @@ class QualityGates:
             if threshold is None:              # switched off: shown as such, never silently absent
                 out.append(GateResult(f.name, "skipped", value, None, f"{label}: gate switched off"))
                 continue
-            if f.name == "max_epsilon" and value is None:
-                out.append(GateResult(f.name, "failed", None, threshold, "the model was trained without differential "
-                                      f"privacy; the request demands epsilon <= {threshold:g}"))
-                continue
-            out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
+            out.append(_judge_gate(f.name, label, value, threshold))
         return out
 
 
-def _epsilon(privacy) -> tuple[str, float | None]:
-    """The DP epsilon the model's training spent (None: trained without DP, or not known)."""
-    dp = getattr(privacy, "dp", None)
+def _epsilon(dp: dict | None) -> tuple[str, float | None]:
+    """The DP epsilon the model's training spent (``dp``: its privacy_spent_; None: trained without DP)."""
     if not dp:
         return "DP epsilon spent", None
     return f"DP epsilon spent (delta {dp['delta']:g}, {dp['accountant']} accountant)", float(dp["epsilon"])
+
+
+def _judge_gate(name: str, label: str, value: float | None, threshold: float) -> GateResult:
+    """An enabled gate (``min_*``: a lower bound, else an upper one); ``max_epsilon`` fails a model
+    trained without DP."""
+    if name == "max_epsilon" and value is None:
+        return GateResult(name, "failed", None, threshold, "the model was trained without differential "
+                          f"privacy; the request demands epsilon <= {threshold:g}")
+    return _judge(name, label, value, threshold, lower_bound=name.startswith("min_"))
 
 
 def _copy_rate(privacy) -> tuple[str, float]:
@@ -164,12 +168,16 @@ class SeriesGates:
     min_dcr_ratio : float
         Lowest ratio of the 5th-percentile distance to the closest training series, synthetic over
         real holdout (memorisation). Skipped without a holdout.
+    max_epsilon : float
+        Highest differential-privacy epsilon the model's training may have spent (off by default;
+        a request with ``privacy:`` sets it to its epsilon). A model trained without DP fails it.
     """
 
     max_discriminative_score: float | None = 0.20
     max_predictive_ratio: float | None = 1.20
     min_label_accuracy_ratio: float | None = 0.80
     min_dcr_ratio: float | None = 0.50
+    max_epsilon: float | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -185,14 +193,16 @@ class SeriesGates:
         return asdict(self)
 
     def check(self, scores: dict) -> list[GateResult]:
-        """Every gate, measured on ``SeriesEvaluation.to_dict()``; switched-off ones as skipped."""
+        """Every gate, measured on ``SeriesEvaluation.to_dict()`` (with ``differential_privacy``, the
+        model's privacy_spent_, added by the pipeline); switched-off ones as skipped."""
         strong = scores.get("discriminative_score_strong")
         memo = scores.get("memorisation") or {}
         labels = {"max_discriminative_score": ("discriminative score (strong judge)",
                                                strong if strong is not None else scores["discriminative_score"]),
                   "max_predictive_ratio": ("predictive ratio (synthetic/real)", scores["predictive_ratio"]),
                   "min_label_accuracy_ratio": ("label accuracy ratio (TSTR/TRTR)", scores.get("label_accuracy_ratio")),
-                  "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout series)", memo.get("dcr_p5_ratio"))}
+                  "min_dcr_ratio": ("DCR ratio (5th percentile, synthetic/holdout series)", memo.get("dcr_p5_ratio")),
+                  "max_epsilon": _epsilon(scores.get("differential_privacy"))}
         out = []
         for f in fields(self):
             label, value = labels[f.name]
@@ -200,7 +210,7 @@ class SeriesGates:
             if threshold is None:
                 out.append(GateResult(f.name, "skipped", value, None, f"{label}: gate switched off"))
             else:
-                out.append(_judge(f.name, label, value, threshold, lower_bound=f.name.startswith("min_")))
+                out.append(_judge_gate(f.name, label, value, threshold))
         return out
 
 

@@ -19,7 +19,8 @@ from matplotlib.colors import to_hex
 
 from synthgan.evaluate import plots
 from synthgan.evaluate.frames import _coerce, seconds
-from synthgan.evaluate.run_report import (PAGE_END, Raw, RunContext, contract_section, fmt, img, metadata_section,
+from synthgan.evaluate.run_report import (PAGE_END, Raw, RunContext, contract_section, differential_privacy_section,
+                                          fmt, img, metadata_section,
                                           note, page_start, table, training_section, verdict)
 
 if TYPE_CHECKING:
@@ -122,23 +123,7 @@ def _privacy(result: "EvaluationResult") -> str:
             + f"<p>Membership-inference AUC (distance attack, {p.rows_compared} members vs "
             f"{p.rows_compared} non-members): <b>{fmt(p.mia_auc)}</b> (0.5 = no signal).</p>"
             + img(plots.dcr_histogram(p.dcr_synthetic, p.dcr_holdout), "DCR histogram")
-            + _differential_privacy(p.dp))
-
-
-def _differential_privacy(dp: dict | None) -> str:
-    """What the model's DP training spent, or that it had none."""
-    if not dp:
-        return "<h3>Differential privacy</h3><p>The model was trained without differential privacy.</p>"
-    rows = [["epsilon spent", f"{dp['epsilon']:.3f} (target {dp['target_epsilon']:g})"], ["delta", f"{dp['delta']:g}"],
-            ["accountant", dp["accountant"]], ["noise multiplier", f"{dp['noise_multiplier']:.3f}"],
-            ["clipping norm (per row)", f"{dp['max_grad_norm']:g}"], ["Poisson sample rate", f"{dp['sample_rate']:.4f}"],
-            ["critic steps (DP-SGD)", f"{dp['steps']:,}"]]
-    return ("<h3>Differential privacy</h3><p>The critic, the only network that reads real rows, was trained "
-            "with DP-SGD (Opacus): every row's gradient clipped, Gaussian noise added, the budget tracked by "
-            "the accountant. The generator learns from the critic alone. The transformer's statistics "
-            "(category sets and frequencies, numeric bounds and mixture fits, point masses) were taken from the "
-            "data as public metadata: they are <b>not</b> covered by epsilon.</p>"
-            + table(["", "value"], rows))
+            + differential_privacy_section(p.dp))
 
 
 def _per_condition(result: "EvaluationResult", run: RunContext | None) -> str:

@@ -233,6 +233,38 @@ def training_section(run: RunContext | None) -> str:
             + note(f"{len(records)} epoch(s), {secs:,.0f} s of training."))
 
 
+def differential_privacy_section(dp: dict | None) -> str:
+    """What the model's DP training spent (its privacy_spent_), or that it had none. A time-series
+    model's ``dp`` also holds its static attributes' part under ``static``."""
+    if not dp:
+        return "<h3>Differential privacy</h3><p>The model was trained without differential privacy.</p>"
+    static = dp.get("static")
+    critic = "feature critic " if "static" in dp else "critic "
+    rows = [["epsilon spent", f"{dp['epsilon']:.3f} (target {dp['target_epsilon']:g})"], ["delta", f"{dp['delta']:g}"],
+            ["accountant", dp["accountant"]], [f"{critic}noise multiplier", f"{dp['noise_multiplier']:.3f}"],
+            ["clipping norm (per row)", f"{dp['max_grad_norm']:g}"],
+            [f"{critic}Poisson sample rate", f"{dp['sample_rate']:.4f}"],
+            [f"{critic}steps (DP-SGD)", f"{dp['steps']:,}"]]
+    if static:
+        rows += [["static attributes: epsilon spent alone", f"{static['epsilon']:.3f} (target {static['target_epsilon']:g})"],
+                 ["static attributes: noise multiplier, sample rate, steps",
+                  f"{static['noise_multiplier']:.3f}, {static['sample_rate']:.4f}, {static['steps']:,}"]]
+    if "static" in dp:
+        text = ("Both critics that read real series were trained with DP-SGD (Opacus), the privacy unit being "
+                "one series (its attributes and all its steps): the static attributes' critic on its share of "
+                "epsilon, the feature critic on the rest, composed by the accountant. The generators learn from "
+                "the critics alone, and the feature generator is conditioned on attributes drawn from the DP "
+                "static model. The global value ranges, the series' time grid and the static transformer's "
+                "statistics were taken from the data as public metadata: they are <b>not</b> covered by epsilon.")
+    else:
+        text = ("The critic, the only network that reads real rows, was trained with DP-SGD (Opacus): every "
+                "row's gradient clipped, Gaussian noise added, the budget tracked by the accountant. The generator "
+                "learns from the critic alone. The transformer's statistics (category sets and frequencies, "
+                "numeric bounds and mixture fits, point masses) were taken from the data as public metadata: "
+                "they are <b>not</b> covered by epsilon.")
+    return f"<h3>Differential privacy</h3><p>{text}</p>" + table(["", "value"], rows)
+
+
 def metadata_section(run: RunContext | None) -> str:
     """Who and what: request, run, model, date, flow run and library versions."""
     if run is None:

@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from synthgan.evaluate.plots import REAL, SYNTH, to_png
-from synthgan.evaluate.run_report import (PAGE_END, RunContext, contract_section, img, metadata_section, page_start,
-                                          table, training_section, verdict)
+from synthgan.evaluate.run_report import (PAGE_END, RunContext, contract_section, differential_privacy_section, img,
+                                          metadata_section, page_start, table, training_section, verdict)
 from synthgan.ingest.timeseries import SeriesData
 
 if TYPE_CHECKING:
@@ -53,8 +53,10 @@ def acf_plot(ev: "SeriesEvaluation", features: list[str]) -> str:
 
 
 def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: SeriesData, gates: list,
-                         title: str = "Synthetic time-series evaluation", *, run: RunContext | None = None) -> str:
-    """The whole page as a string; ``run`` (the pipeline run) adds the outcome, contract, losses and metadata."""
+                         title: str = "Synthetic time-series evaluation", *, run: RunContext | None = None,
+                         dp: dict | None = None) -> str:
+    """The whole page as a string; ``run`` (the pipeline run) adds the outcome, contract, losses and
+    metadata, ``dp`` (the model's privacy_spent_) what its training spent of a DP budget."""
     d = ev.to_dict()
     memo = d.get("memorisation") or {}
     rows = [["discriminative score, strong judge (ROCKET + ridge; |accuracy - 0.5|, 0 = indistinguishable)",
@@ -74,11 +76,12 @@ def render_series_report(ev: "SeriesEvaluation", real: SeriesData, synth: Series
         rows += [["distance to closest training series, 5th percentile: synthetic / holdout",
                   f"{memo['dcr_synthetic_p5']:.4g} / {memo['dcr_holdout_p5']:.4g}"],
                  ["DCR ratio (p5, synthetic / holdout; below 1 = closer than new real series)", memo["dcr_p5_ratio"]],
-                 ["synthetic series copying a training series", memo["exact_copies"]]]
+                 ["synthetic series copying a training series", memo["exact_copies"]],
+                 ["membership-inference AUC (distance attack; 0.5 = no signal)", memo.get("mia_auc")]]
     parts = [page_start(title, run), verdict(gates, run),
              f"<p class='note'>{len(real.lengths)} real and {len(synth.lengths)} synthetic series, "
              f"{len(real.features)} features, up to {real.max_len} steps.</p>",
-             table(["measure", "value"], rows), contract_section(run),
+             table(["measure", "value"], rows), differential_privacy_section(dp) if run is not None or dp else "", contract_section(run),
              "<h2>Traces</h2>", img(traces(real, synth), "traces"),
              "<h2>Autocorrelation</h2>", img(acf_plot(ev, real.features), "autocorrelation"),
              training_section(run), metadata_section(run), PAGE_END]

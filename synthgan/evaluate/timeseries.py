@@ -144,7 +144,10 @@ def memorisation(train: np.ndarray, train_len: np.ndarray, synth: np.ndarray, sy
     (scaled values, zero past the end, the length as one more coordinate; Euclidean). Synthetic
     series much closer to the training series than new real ones are copies or near-copies:
     ``dcr_p5_ratio`` = 5th percentile synthetic / 5th percentile holdout (below 1: closer than new
-    real series), ``exact_copies`` = synthetic series at distance ~0."""
+    real series), ``exact_copies`` = synthetic series at distance ~0. ``mia_auc``: the distance
+    membership-inference attack, as for tables: training series (members) against as many holdout
+    series (non-members), scored by closeness to the closest synthetic series (0.5 = no signal)."""
+    from sklearn.metrics import roc_auc_score
     from sklearn.neighbors import NearestNeighbors
     rng = np.random.default_rng(seed)
 
@@ -156,9 +159,14 @@ def memorisation(train: np.ndarray, train_len: np.ndarray, synth: np.ndarray, sy
     ds = nn_.kneighbors(flat(synth, synth_len, max_series))[0][:, 0]
     dh = nn_.kneighbors(flat(holdout, holdout_len, max_series))[0][:, 0]
     p5s, p5h = float(np.percentile(ds, 5)), float(np.percentile(dh, 5))
+    m = min(len(train), len(holdout), max_series)
+    to_synth = NearestNeighbors(n_neighbors=1).fit(flat(synth, synth_len, max_series))
+    d_in = to_synth.kneighbors(flat(train, train_len, m))[0][:, 0]
+    d_out = to_synth.kneighbors(flat(holdout, holdout_len, m))[0][:, 0]
+    mia = float(roc_auc_score(np.r_[np.ones(m), np.zeros(m)], -np.r_[d_in, d_out]))
     return {"dcr_synthetic_p5": p5s, "dcr_holdout_p5": p5h, "dcr_synthetic_median": float(np.median(ds)),
             "dcr_holdout_median": float(np.median(dh)), "dcr_p5_ratio": p5s / p5h if p5h > 0 else None,
-            "exact_copies": int((ds < 1e-6).sum()), "series_compared": int(len(ds))}
+            "exact_copies": int((ds < 1e-6).sum()), "series_compared": int(len(ds)), "mia_auc": mia}
 
 
 @dataclass

@@ -166,7 +166,7 @@ class TabularGAN:
         rules.check(self.constraints_, data, schema)
         privacy = PrivacySpec.parse(cfg.privacy)
         batch, pac = _adapt_batch(len(data), cfg.batch_size, 1 if privacy else cfg.pac)
-        plan = self._privacy_plan(privacy, len(data), batch) if privacy else None    # an impossible budget: now
+        plan = self.privacy_plan(len(data))            # an impossible budget: refused now
         seed = cfg.random_state if cfg.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
         seq = np.random.SeedSequence(seed)
         s_transform, s_sampler, s_init, s_train, s_sample = seq.spawn(5)
@@ -266,9 +266,14 @@ class TabularGAN:
         steps_per_epoch = max(rows // batch, 1)
         return max(self.config.epochs, -(-self.config.min_steps // steps_per_epoch)), steps_per_epoch
 
-    def _privacy_plan(self, privacy: PrivacySpec, rows: int, batch: int) -> dict:
-        """The DP-SGD plan of a fit on ``rows`` rows: Poisson sample rate, critic steps and the
-        noise multiplier that spends the budget in them (a ConfigError when none can)."""
+    def privacy_plan(self, rows: int) -> dict | None:
+        """The DP-SGD plan of a fit on ``rows`` rows (None without ``privacy``): Poisson sample
+        rate, critic steps and the noise multiplier that spends the budget in them (a ConfigError
+        when none can). A fit follows it exactly."""
+        privacy = PrivacySpec.parse(self.config.privacy)
+        if privacy is None:
+            return None
+        batch, _ = _adapt_batch(rows, self.config.batch_size, 1)
         epochs, per_epoch = self._epochs(rows, batch)
         steps = epochs * per_epoch * self.config.d_steps
         rate = batch / rows

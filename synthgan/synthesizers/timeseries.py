@@ -19,6 +19,16 @@ matches the real series' second differences (a recurrent net alone writes series
 a strong judge sees at once); values map into [-0.9, 0.9] so tanh reaches the real extremes; and
 series of very different sizes or levels are scaled one by one, their midpoints and ranges learned
 as attributes (DoppelGANger's auto-normalisation; ``series_scale``).
+
+Differential privacy (``privacy={"epsilon", "delta"}``; the privacy unit is one series, its static
+row and all its steps): the static attributes' TabularGAN trains its critic with DP-SGD on
+``static_privacy_share`` of epsilon (see :mod:`synthgan.train.private`), and the feature critic with
+DP-SGD on Poisson batches of series, its noise the least whose composition with the static part, in
+Opacus' accountant, stays within the budget. The feature generator is conditioned on attributes
+and lengths drawn from the DP static model, never on real series. The losses that read real series
+outside a critic (moments, roughness, the guidance classifier) are off under DP; the global value
+ranges, the scaling mode and the series' length and time grid are public metadata, as the tabular
+transformer's statistics are.
 """
 
 from __future__ import annotations
@@ -38,15 +48,17 @@ from synthgan.models.common import build_seeded
 from synthgan.models.timeseries import SequenceCritic, SequenceGenerator
 from synthgan.synthesizers.config import check_common, check_known
 from synthgan.synthesizers.tabular import TabularGAN
-from synthgan.train import distributed
+from synthgan.train import distributed, private
 from synthgan.train.device import resolve_device
 from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig
+from synthgan.train.private import PrivacySpec
 
 LENGTH = "__length__"
 MID, LOG_HALF = "__mid_{}__", "__loghalf_{}__"    # per-series scale attributes, one pair per feature
 SCALES = ("auto", "global", "series")
 UNIT = 0.9      # real values map into [-UNIT, UNIT]: the generator's tanh reaches the real extremes
 MIN_SERIES = 10
+PUBLIC_POOL = 4096   # under DP: static rows drawn from the DP static model, the generator's conditions
 
 
 @dataclass
@@ -79,6 +91,8 @@ class TimeSeriesGANConfig:
     series_scale: str = "auto"     # "series": each series' midpoint and range are generated attributes
                                    # (DoppelGANger's auto-normalisation); "global": one range per feature;
                                    # "auto": "series" when a typical series spans < 1/4 of a feature's range
+    privacy: dict | None = None    # {"epsilon", "delta"}: both critics trained with DP-SGD (module docstring)
+    static_privacy_share: float = 0.25   # under DP, the static attributes' model's share of epsilon
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
@@ -93,6 +107,10 @@ class TimeSeriesGANConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 raise ConfigError(f"{name}: expected a non-negative integer, got {v!r}")
+        PrivacySpec.parse(self.privacy)
+        share = self.static_privacy_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+            raise ConfigError(f"static_privacy_share: expected a number between 0 and 1 (exclusive), got {share!r}")
 
 
 class SeriesProblem:
@@ -213,6 +231,33 @@ class _MomentProblem(SeriesProblem):
         return out, aux
 
 
+class PrivateSeriesProblem(SeriesProblem):
+    """The problem of a DP fit (:mod:`synthgan.train.private`): real batches are Poisson samples of
+    series (each with probability ``sample_rate``), each under its own attributes; the generator's
+    batches take attributes and lengths from ``pool`` (rows drawn from the DP-trained static model,
+    never from real series); and no loss but the critic's reads real series (the moment, roughness
+    and guidance losses are off)."""
+
+    def __init__(self, values: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, cfg: TimeSeriesGANConfig,
+                 np_rng: np.random.Generator, torch_rng: torch.Generator, sample_rate: float,
+                 pool: tuple[torch.Tensor, torch.Tensor]) -> None:
+        super().__init__(values, mask, cond, cfg, np_rng, torch_rng)
+        self.sample_rate, (self.pool_cond, self.pool_mask) = float(sample_rate), pool
+
+    def real_batch(self) -> Batch:
+        rows = np.flatnonzero(self.np_rng.random(len(self.values)) < self.sample_rate)
+        idx = torch.as_tensor(rows, device=self.values.device)
+        mask = self.mask[idx]
+        return Batch(torch.cat([self.values[idx], mask[:, :, None]], dim=2), self.cond[idx], (mask, idx))
+
+    def public_batch(self) -> Batch:
+        idx = torch.as_tensor(self.np_rng.integers(len(self.pool_cond), size=self.batch), device=self.values.device)
+        return Batch(torch.empty((0,), device=self.values.device), self.pool_cond[idx], (self.pool_mask[idx], idx))
+
+    def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
+        return torch.zeros((), device=self.values.device)
+
+
 class TimeSeriesGAN:
     """Conditional GAN for long-format time series; same verbs as :class:`TabularGAN`."""
 
@@ -240,17 +285,54 @@ class TimeSeriesGAN:
         static_table = self._static_table(series.static, series.lengths)
         if self.scale_mode_ == "series":
             static_table = static_table.assign(**self._series_scale_columns(series))
-        self.static_gan_ = None
-        if static_table.shape[1]:
-            self.static_gan_ = TabularGAN(epochs=cfg.static_epochs, min_steps=cfg.static_min_steps,
-                                          batch_size=min(500, len(static_table)),
-                                          random_state=int(s_static.generate_state(1)[0]), device=cfg.device,
-                                          verbose=False).fit(static_table, schema=self._static_schema(static_table))
+        privacy = PrivacySpec.parse(cfg.privacy)
+        static_gan = self._static_model(static_table, privacy, int(s_static.generate_state(1)[0]))
+        plan = self._privacy_plan(privacy, len(series.lengths), static_gan) if privacy else None  # refused now
+        self.static_gan_ = None if static_gan is None else \
+            static_gan.fit(static_table, schema=self._static_schema(static_table))
         cond = self._encode_static(static_table, np.random.default_rng(s_static))
-        self._train(series, cond, s_init, distributed.rank_seed(s_train), static_table)
+        self._train(series, cond, s_init, distributed.rank_seed(s_train), static_table, plan)
         self._sample_seq_ = s_sample
         self.train_seconds_ = _time.perf_counter() - t0
         return self
+
+    def _static_model(self, table: pd.DataFrame, privacy: PrivacySpec | None, seed: int) -> TabularGAN | None:
+        """The (unfitted) TabularGAN of the static attributes; None when there are none. Under DP it
+        gets ``static_privacy_share`` of epsilon and the series' batch size (small Poisson batches
+        spend less of a budget than the tabular default of 500)."""
+        cfg = self.config
+        if not table.shape[1]:
+            return None
+        batch = min(cfg.batch_size if privacy else 500, len(table))
+        budget = None if privacy is None else {**privacy.to_dict(), "epsilon": privacy.epsilon * cfg.static_privacy_share}
+        return TabularGAN(epochs=cfg.static_epochs, min_steps=cfg.static_min_steps, batch_size=batch,
+                          random_state=seed, device=cfg.device, verbose=False, privacy=budget)
+
+    def _schedule(self, n_series: int) -> tuple[int, int, int]:
+        """(batch, epochs, steps per epoch) of the feature GAN: at least ``min_steps`` generator
+        steps (50 series are one batch per epoch)."""
+        batch = min(self.config.batch_size, n_series)
+        per_epoch = max(n_series // batch, 1)
+        return batch, max(self.config.epochs, -(-self.config.min_steps // per_epoch)), per_epoch
+
+    def _privacy_plan(self, privacy: PrivacySpec, n_series: int, static_gan: TabularGAN | None) -> dict:
+        """The DP-SGD plan of both critics, made before any training (an impossible budget is a
+        ConfigError here): the static model spends ``static_privacy_share`` of epsilon on its own;
+        the feature critic's noise is the least whose composition with it, in the accountant, stays
+        within the whole budget (the privacy unit is one series: its static row and its steps)."""
+        before = []
+        if static_gan is not None:
+            try:
+                sp = static_gan.privacy_plan(n_series)
+            except ConfigError as e:
+                raise ConfigError(f"{e} (this is the static attributes' model, on static_privacy_share "
+                                  f"{self.config.static_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
+                                  "or lower static_epochs / static_min_steps)") from None
+            before = [(sp["noise_multiplier"], sp["sample_rate"], sp["steps"])]
+        batch, epochs, per_epoch = self._schedule(n_series)
+        steps, rate = epochs * per_epoch * self.config.d_steps, batch / n_series
+        return {"spec": privacy, "sample_rate": rate, "steps": steps, "before": before,
+                "noise_multiplier": private.noise_for(privacy, n_series, rate, steps, before)}
 
     @staticmethod
     def _static_schema(table: pd.DataFrame):
@@ -372,7 +454,8 @@ class TimeSeriesGAN:
         net.heads = torch.nn.ModuleList(net.heads[k] for k in keep)
         return codes[:, keep], net
 
-    def _train(self, series: SeriesData, cond: np.ndarray, s_init, s_train, table: pd.DataFrame | None = None) -> None:
+    def _train(self, series: SeriesData, cond: np.ndarray, s_init, s_train, table: pd.DataFrame | None = None,
+               plan: dict | None = None) -> None:
         cfg, dev = self.config, self.device_
         n_feat, t = series.values.shape[2], series.max_len
         self.cond_dim_ = cond.shape[1]
@@ -389,19 +472,41 @@ class TimeSeriesGAN:
         values = torch.as_tensor(self._scaled(series.values, series.lengths, mid, half), device=dev)
         mask_t = torch.as_tensor(mask, dtype=torch.float32, device=dev)
         self.guided_ = {}
-        codes, guide = (None, None) if table is None else \
-            self._guide(values, mask_t, table, int(s_init.generate_state(2)[1]))
-        problem = _MomentProblem(values, mask_t, torch.as_tensor(cond, device=dev), cfg, np.random.default_rng(s_train),
-                                 torch_rng, codes, guide)
-        steps_per_epoch = max(len(mask) // problem.batch, 1)
-        # The budget is at least min_steps generator steps: 50 series are one batch per epoch.
-        epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
+        cond_t, np_rng = torch.as_tensor(cond, device=dev), np.random.default_rng(s_train)
+        if plan:        # no guide: it would be trained on real series outside the budget
+            pool = self._static_draw(PUBLIC_POOL, None, int(s_init.generate_state(3)[2]), np.random.default_rng(s_init))
+            problem = PrivateSeriesProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, plan["sample_rate"],
+                                           (torch.as_tensor(pool[2], device=dev),
+                                            torch.as_tensor(np.arange(t)[None, :] < pool[1][:, None],
+                                                            dtype=torch.float32, device=dev)))
+        else:
+            codes, guide = (None, None) if table is None else \
+                self._guide(values, mask_t, table, int(s_init.generate_state(2)[1]))
+            problem = _MomentProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, codes, guide)
+        _, epochs, steps_per_epoch = self._schedule(len(mask))
         tc = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, lr_g=cfg.lr_g,
                          lr_d=cfg.lr_d, d_steps=cfg.d_steps, gp_weight=cfg.gp_weight, gp_fraction=1.0, pac=1,
                          ema_decay=cfg.ema_decay, verbose=cfg.verbose)
-        trainer = AdversarialTrainer(self.generator_, critic, problem, tc, dev, torch_rng)
+        if plan:
+            trainer = private.PrivateCriticTrainer(self.generator_, critic, problem, tc, dev, torch_rng,
+                                                   plan["noise_multiplier"], plan["spec"].max_grad_norm, problem.batch)
+        else:
+            trainer = AdversarialTrainer(self.generator_, critic, problem, tc, dev, torch_rng)
         self.history_ = trainer.fit()
         self.generator_ = trainer.ema
+        self.privacy_spent_ = None if not plan else self._spent(plan, trainer.critic_steps)
+
+    def _spent(self, plan: dict, steps: int) -> dict:
+        """What both DP trainings spent, composed by the accountant (the static model's part is
+        also under ``static``)."""
+        spec = plan["spec"]
+        static = None if self.static_gan_ is None else self.static_gan_.privacy_spent_
+        history = ([] if static is None else [(static["noise_multiplier"], static["sample_rate"], static["steps"])]) + \
+            [(plan["noise_multiplier"], plan["sample_rate"], steps)]
+        return {"epsilon": private.spent(spec, history), "delta": spec.delta, "accountant": spec.accountant,
+                "target_epsilon": spec.epsilon, "noise_multiplier": plan["noise_multiplier"],
+                "max_grad_norm": spec.max_grad_norm, "sample_rate": plan["sample_rate"], "steps": steps,
+                "metadata": private.METADATA, "static": static}
 
     # --------------------------------------------------------------- sample
     def sample(self, n_series: int, conditions: Mapping[str, Any] | None = None,
@@ -414,12 +519,9 @@ class TimeSeriesGAN:
         s = self.series_
         seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
         s_static, s_cond, s_noise = seq.spawn(3)
-        static = self._sample_static(n_series, conditions, int(s_static.generate_state(1)[0]))
-        lengths = static.pop(LENGTH).clip(2, s.max_len).to_numpy() if LENGTH in static else \
-            np.full(n_series, s.max_len)
-        table = static.assign(**{LENGTH: lengths}) if self.static_gan_ is not None and \
-            LENGTH in self.static_gan_.schema_.names else static
-        cond = torch.as_tensor(self._encode_static(table, np.random.default_rng(s_cond)), device=self.device_)
+        static, lengths, cond = self._static_draw(n_series, conditions, int(s_static.generate_state(1)[0]),
+                                                  np.random.default_rng(s_cond))
+        cond = torch.as_tensor(cond, device=self.device_)
         gen = torch.Generator(device=self.device_).manual_seed(int(s_noise.generate_state(1)[0]))
         with torch.no_grad():
             zs = torch.randn((n_series, s.max_len, self.config.step_noise), generator=gen, device=self.device_)
@@ -432,6 +534,16 @@ class TimeSeriesGAN:
         else:
             values = (x / self.unit_ + 1.0) / 2.0 * (self.hi_ - self.lo_) + self.lo_
         return self._long(values, lengths, static)
+
+    def _static_draw(self, n: int, conditions, seed: int, rng: np.random.Generator
+                     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """``n`` static rows drawn from the static model: (attributes, lengths, encoded conditions)."""
+        max_len = self.series_.max_len
+        static = self._sample_static(n, conditions, seed)
+        lengths = static.pop(LENGTH).clip(2, max_len).to_numpy() if LENGTH in static else np.full(n, max_len)
+        table = static.assign(**{LENGTH: lengths}) if self.static_gan_ is not None and \
+            LENGTH in self.static_gan_.schema_.names else static
+        return static, lengths, self._encode_static(table, rng)
 
     def _sample_static(self, n: int, conditions, seed: int) -> pd.DataFrame:
         if conditions and not len(self.series_.static.columns):

@@ -27,13 +27,15 @@ def save_series_model(gan, directory: Path) -> Path:
             "format": FORMAT, "hyperparameters": asdict(gan.config), "seed": gan.seed_, "cond_dim": gan.cond_dim_,
             "scale": {"lo": gan.lo_.tolist(), "hi": gan.hi_.tolist(), "mode": gan.scale_mode_,
                       "unit": gan.unit_},
+            "privacy_spent": gan.privacy_spent_,
             "series": {"entity": s.entity, "time": s.time, "features": s.features, "static": list(s.static.columns),
                        "max_len": s.max_len, "time_kind": s.time_kind, "time_start": s.time_start,
                        "time_step": s.time_step, "integer_entities": bool(np.issubdtype(s.entities.dtype, np.integer))}})
         io.write_manifest(tmp, {
             "format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "library_versions": io.library_versions(), "seed": gan.seed_, "series": len(s.lengths),
-            "train_seconds": round(gan.train_seconds_, 3), "epochs": len(gan.history_)})
+            "train_seconds": round(gan.train_seconds_, 3), "epochs": len(gan.history_),
+            "privacy": gan.privacy_spent_})
     return directory
 
 
@@ -67,6 +69,7 @@ def load_series_model(cls, directory: Path, device: str):
             raise ModelFileError(f"{directory / 'generator.safetensors'}: does not match config.json ({e})") from None
         gan.generator_.eval().requires_grad_(False)
         gan.history_ = []
+        gan.privacy_spent_ = cfg.get("privacy_spent")              # None: trained without DP
         gan.train_seconds_ = io.read_json(directory / "manifest.json").get("train_seconds", 0.0)
         gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(4)[3]
         del torch

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -105,34 +105,62 @@ class PrivacySpec:
         return asdict(self)
 
 
-def noise_for(spec: PrivacySpec, rows: int, sample_rate: float, steps: int) -> float:
+Mechanism = tuple[float, float, int]     # (noise multiplier, sample rate, steps) of one DP-SGD training
+
+
+def noise_for(spec: PrivacySpec, rows: int, sample_rate: float, steps: int,
+              before: Sequence[Mechanism] = ()) -> float:
     """The noise multiplier that spends ``spec``'s budget in ``steps`` Poisson-sampled steps at
     ``sample_rate`` (Opacus' calibration); a ConfigError, before any training, when no such noise
-    lets the critic learn (see MAX_NOISE_MULTIPLIER) or delta is not below 1 / rows."""
+    lets the critic learn (see MAX_NOISE_MULTIPLIER) or delta is not below 1 / rows.
+
+    ``before``: DP trainings on the same rows that spend part of the budget first (a time-series
+    model's static attributes); the noise is then the least whose composition with them, in the
+    accountant, stays within the budget."""
     from opacus.accountants.utils import get_noise_multiplier
     if spec.delta >= 1.0 / rows:
         raise ConfigError(f"privacy.delta: {spec.delta:g} is not below 1 / rows = {1.0 / rows:.3g} ({rows:,} rows); "
                           "a delta that large allows releasing a row outright; use e.g. 1e-5 or less")
     budget = f"epsilon = {spec.epsilon:g}, delta = {spec.delta:g}"
-    at_most = spent(spec, MAX_NOISE_MULTIPLIER, sample_rate, steps)   # the least epsilon any allowed noise gives
+    history = list(before)
+    # the least epsilon any allowed noise gives
+    at_most = spent(spec, [*history, (MAX_NOISE_MULTIPLIER, sample_rate, steps)])
     if at_most > spec.epsilon:
-        raise ConfigError(f"privacy: {budget} cannot be met by {steps:,} critic steps at sample rate {sample_rate:.4g}: "
-                          f"even noise {MAX_NOISE_MULTIPLIER:g} times the clipping norm spends epsilon {at_most:.3g}, "
-                          "and more noise leaves the critic nothing to learn; raise epsilon, or lower epochs / min_steps")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")              # Opacus warns about optimal RDP orders at the edges
-        sigma = get_noise_multiplier(target_epsilon=spec.epsilon, target_delta=spec.delta,
-                                     sample_rate=sample_rate, steps=steps, accountant=spec.accountant)
-    return float(sigma)
+        first = f" after the {sum(t for _, _, t in history):,} steps spent before them" if history else ""
+        raise ConfigError(f"privacy: {budget} cannot be met by {steps:,} critic steps at sample rate {sample_rate:.4g}"
+                          f"{first}: even noise {MAX_NOISE_MULTIPLIER:g} times the clipping norm spends epsilon "
+                          f"{at_most:.3g}, and more noise leaves the critic nothing to learn; raise epsilon, or lower "
+                          "epochs / min_steps (or the batch size)")
+    if not history:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # Opacus warns about optimal RDP orders at the edges
+            sigma = get_noise_multiplier(target_epsilon=spec.epsilon, target_delta=spec.delta,
+                                         sample_rate=sample_rate, steps=steps, accountant=spec.accountant)
+        return float(sigma)
+    # Composition with the earlier trainings: bisection on the noise, as Opacus' own calibration
+    # does, each candidate judged by the accountant over the whole history.
+    lo, hi = 0.0, MAX_NOISE_MULTIPLIER
+    while hi - lo > 0.01 * hi:
+        mid = (lo + hi) / 2
+        if mid > 0 and spent(spec, [*history, (mid, sample_rate, steps)]) <= spec.epsilon:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
 
 
-def spent(spec: PrivacySpec, noise_multiplier: float, sample_rate: float, steps: int) -> float:
-    """Epsilon spent by ``steps`` steps at ``noise_multiplier`` and ``sample_rate`` (Opacus' accountant)."""
+def spent(spec: PrivacySpec, noise_multiplier: float | Sequence[Mechanism], sample_rate: float = 0.0,
+          steps: int = 0) -> float:
+    """Epsilon spent, at ``spec.delta``, by ``steps`` steps at ``noise_multiplier`` and ``sample_rate``,
+    or by a sequence of such trainings on the same rows, composed (Opacus' accountant)."""
     from opacus.accountants.utils import create_accountant
-    accountant = create_accountant(mechanism=spec.accountant)
-    if steps == 0:
+    history = [(noise_multiplier, sample_rate, steps)] if not isinstance(noise_multiplier, Sequence) else \
+        list(noise_multiplier)
+    history = [(float(s), float(q), int(t)) for s, q, t in history if t > 0]
+    if not history:
         return 0.0
-    accountant.history = [(noise_multiplier, sample_rate, steps)]
+    accountant = create_accountant(mechanism=spec.accountant)
+    accountant.history = history
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(accountant.get_epsilon(delta=spec.delta))
@@ -150,9 +178,10 @@ def dp_optimizer(optimizer: torch.optim.Optimizer, noise_multiplier: float, max_
 class PrivateCriticTrainer(AdversarialTrainer):
     """:class:`AdversarialTrainer` with the critic trained by DP-SGD (see the module docstring).
 
-    The problem is a PrivateTabularProblem (synthgan.synthesizers.tabular_problem): ``real_batch``
-    draws a Poisson sample of real rows, each under its own condition; ``public_batch``, conditions
-    drawn without real rows.
+    The problem is a PrivateTabularProblem (synthgan.synthesizers.tabular_problem) or a
+    PrivateSeriesProblem (synthgan.synthesizers.timeseries): ``real_batch`` draws a Poisson sample
+    of real rows (or series), each under its own condition; ``public_batch``, conditions drawn
+    without real rows.
     """
 
     def __init__(self, generator: nn.Module, critic: nn.Module, problem, config: TrainConfig,
@@ -207,7 +236,9 @@ class PrivateCriticTrainer(AdversarialTrainer):
         real_in = self.problem.critic_input(batch.real, batch.cond)
         out = critic(torch.cat([fake_in, real_in]))
         n_fake = fake_in.shape[0]
-        (out[:n_fake].sum() - out[n_fake:].sum()).backward()
+        with warnings.catch_warnings():     # the critic's inputs need no gradient: torch says so every step
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            (out[:n_fake].sum() - out[n_fake:].sum()).backward()
         self.opt_d.step()
         return float("nan")
 

@@ -205,6 +205,21 @@ def test_max_epsilon_gate_refuses_a_model_trained_without_dp(fresh_result):
     assert gate.status == "failed" and "2.990 > maximum 1.000" in gate.reason
 
 
+def test_series_max_epsilon_gate_judges_the_models_budget():
+    from synthgan.evaluate.gates import SeriesGates
+    scores = {"discriminative_score_strong": 0.1, "discriminative_score": 0.1, "predictive_ratio": 1.0}
+    gates = SeriesGates(max_epsilon=3.0)
+    gate = {g.name: g for g in SeriesGates().check(scores)}["max_epsilon"]
+    assert gate.status == "skipped"                                   # off by default
+    gate = {g.name: g for g in gates.check({**scores, "differential_privacy": None})}["max_epsilon"]
+    assert gate.status == "failed" and "trained without differential privacy" in gate.reason
+    spent = {"epsilon": 2.5, "delta": 1e-5, "accountant": "prv"}
+    gate = {g.name: g for g in gates.check({**scores, "differential_privacy": spent})}["max_epsilon"]
+    assert gate.status == "passed" and gate.measured == 2.5 and "prv accountant" in gate.reason
+    gate = {g.name: g for g in SeriesGates(max_epsilon=2.0).check({**scores, "differential_privacy": spent})}
+    assert gate["max_epsilon"].status == "failed" and "2.500 > maximum 2.000" in gate["max_epsilon"].reason
+
+
 def test_ks_and_tv_complements():
     a = np.arange(100, dtype=float)
     assert ks_complement(a, a.copy()) == 1.0

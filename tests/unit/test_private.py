@@ -84,3 +84,74 @@ def test_calibration_spends_the_budget_with_either_accountant(accountant):
     spec = PrivacySpec(3.0, 1e-5, accountant=accountant)
     sigma = noise_for(spec, 10_000, 0.05, 200)
     assert 0.3 < sigma < 50 and 2.9 <= spent(spec, sigma, 0.05, 200) <= 3.0 < spent(spec, sigma * 0.9, 0.05, 200)
+
+
+# ----------------------------------------------------------------------------- time series
+SERIES = dict(epochs=1, min_steps=20, static_min_steps=20, static_epochs=1, batch_size=25, hidden=16,
+              critic_channels=16, step_noise=4, global_noise=4, random_state=0, device="cpu")
+SERIES_BUDGET = {"epsilon": 5.0, "delta": 1e-4}
+
+
+@pytest.fixture(scope="module")
+def sines():
+    from synthgan.datasets import labelled_sines
+    return labelled_sines(250, steps=12, seed=0)
+
+
+def _fit_series(data, **kw):
+    from synthgan.synthesizers.timeseries import TimeSeriesGAN
+    return TimeSeriesGAN(**{**SERIES, **kw}).fit(data, "machine", "step", static=["speed", "site"])
+
+
+@pytest.fixture(scope="module")
+def private_series(sines):
+    return _fit_series(sines, privacy=SERIES_BUDGET)
+
+
+def test_a_series_model_spends_one_budget_over_both_critics(private_series, tmp_path):
+    from synthgan.synthesizers.persistence import read_json
+    from synthgan.synthesizers.timeseries import TimeSeriesGAN
+    dp, spec = private_series.privacy_spent_, PrivacySpec(5.0, 1e-4)
+    static = dp["static"]
+    # the static attributes spend their share alone; both critics together stay within the budget
+    assert 0 < static["epsilon"] <= 5.0 * 0.25 < dp["epsilon"] <= 5.0 and dp["target_epsilon"] == 5.0
+    assert static == private_series.static_gan_.privacy_spent_ and static["steps"] > 0
+    assert dp["steps"] == 2 * 10 * 2 and dp["sample_rate"] == pytest.approx(25 / 250)
+    history = [(static["noise_multiplier"], static["sample_rate"], static["steps"]),
+               (dp["noise_multiplier"], dp["sample_rate"], dp["steps"])]
+    assert spent(spec, history) == pytest.approx(dp["epsilon"])        # the accountant, asked again, agrees
+    assert spent(spec, history[1:]) < dp["epsilon"]                     # the static part is counted
+    assert spent(spec, [history[0], (dp["noise_multiplier"], dp["sample_rate"], 4 * dp["steps"])]) > 5.0
+    assert private_series.guided_ == {}          # no classifier trained on real series outside the budget
+    fast = private_series.sample(30, conditions={"speed": "fast"}, random_state=1)
+    assert set(fast["speed"]) == {"fast"} and fast["machine"].nunique() == 30      # conditions stay exact
+    private_series.save(tmp_path / "m")
+    assert TimeSeriesGAN.load(tmp_path / "m").privacy_spent_ == dp
+    assert read_json(tmp_path / "m" / "manifest.json")["privacy"] == dp
+
+
+def test_series_noise_is_applied_and_a_seed_decides_everything(sines, private_series):
+    again = _fit_series(sines, privacy=SERIES_BUDGET)
+    pd.testing.assert_frame_equal(private_series.sample(50, random_state=3), again.sample(50, random_state=3))
+    loose = _fit_series(sines, privacy={"epsilon": 500.0, "delta": 1e-4})
+    assert loose.privacy_spent_["noise_multiplier"] < private_series.privacy_spent_["noise_multiplier"] / 3
+    w = [torch.cat([p.flatten() for p in g.generator_.parameters()]) for g in (private_series, loose)]
+    assert not torch.allclose(*w)
+
+
+def test_impossible_series_budgets_are_clear_errors_before_training(sines):
+    from synthgan.synthesizers.timeseries import TimeSeriesGAN
+    few = sines[sines["machine"] < 30]           # 30 series: every batch holds most of them, little amplification
+    gan = TimeSeriesGAN(**SERIES, privacy={"epsilon": 0.5, "delta": 1e-3})
+    with pytest.raises(ConfigError, match=r"cannot be met by .* critic steps at sample rate 0.8333: .*static attributes' model, on "
+                                         r"static_privacy_share 0.25 of epsilon 0.5"):
+        gan.fit(few, "machine", "step", static=["speed", "site"])
+    assert not hasattr(gan, "static_gan_")       # refused before any training
+    # the static share alone can be met, the feature critic after it cannot
+    with pytest.raises(ConfigError, match=r"after the \d+ steps spent before them"):
+        _fit_series(sines, privacy={"epsilon": 0.1, "delta": 1e-4}, static_privacy_share=0.7,
+                    static_min_steps=1, min_steps=2000)
+    with pytest.raises(ConfigError, match=r"static_privacy_share: expected a number between 0 and 1"):
+        TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=1.0)
+    with pytest.raises(ConfigError, match=r"privacy.delta: required"):
+        TimeSeriesGAN(privacy={"epsilon": 1.0})

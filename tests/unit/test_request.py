@@ -103,3 +103,16 @@ def test_a_privacy_budget_reaches_the_model_and_sets_the_epsilon_gate(tmp_path):
     req = load_request(write(tmp_path, privacy={"epsilon": 3, "delta": 1e-5}, gates={"max_epsilon": 5}))
     assert req.quality_gates.max_epsilon == 5.0
     assert load_request(write(tmp_path)).quality_gates.max_epsilon is None
+
+
+def test_a_timeseries_request_takes_a_privacy_budget(tmp_path):
+    from synthgan.datasets import labelled_sines
+    from synthgan.preflight import build_model
+    labelled_sines(n=20, steps=16).to_csv(tmp_path / "m.csv", index=False)
+    req = {"name": "m", "modality": "timeseries", "source": {"path": "m.csv"}, "privacy": {"epsilon": 4, "delta": 1e-5},
+           "series": {"entity": "machine", "time": "step", "static": ["speed"], "features": ["vibration"]}}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(req))
+    loaded = load_request(tmp_path / "r.yaml")
+    assert loaded.series_gates.max_epsilon == 4.0 and build_model(loaded).config.privacy["epsilon"] == 4.0
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({**req, "privacy": None}))
+    assert load_request(tmp_path / "r.yaml").series_gates.max_epsilon is None

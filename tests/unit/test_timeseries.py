@@ -58,6 +58,7 @@ def test_seeded_determinism_and_save_load(tmp_path, fitted):
     assert not list((tmp_path / "m").rglob("*.pkl")) and (tmp_path / "m" / "generator.safetensors").exists()
     again = TimeSeriesGAN.load(tmp_path / "m")
     pd.testing.assert_frame_equal(again.sample(10, random_state=3), a)
+    assert gan.privacy_spent_ is None and again.privacy_spent_ is None        # trained without DP
     other = TimeSeriesGAN(epochs=3, static_epochs=20, min_steps=0, static_min_steps=0, random_state=0).fit(
         waves(), entity="series", time="step", static=["label", "region"])
     pd.testing.assert_frame_equal(other.sample(10, random_state=3), a)
@@ -149,6 +150,8 @@ def test_memorisation_flags_copies_of_training_series():
     copy = memorisation(train, lengths, copied, lengths, hold, lengths)
     assert 0.6 < honest["dcr_p5_ratio"] < 1.6 and honest["exact_copies"] == 0
     assert copy["dcr_p5_ratio"] < 0.05 and copy["exact_copies"] == 300
+    # the membership attack: no signal from fresh series, certainty from copies
+    assert 0.4 < honest["mia_auc"] < 0.6 and copy["mia_auc"] > 0.99
 
 
 def test_classes_that_differ_only_in_shape_stay_recognisable_on_scarce_data():
