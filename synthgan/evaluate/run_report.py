@@ -249,12 +249,16 @@ def differential_privacy_section(dp: dict | None) -> str:
         rows += [["static attributes: epsilon spent alone", f"{static['epsilon']:.3f} (target {static['target_epsilon']:g})"],
                  ["static attributes: noise multiplier, sample rate, steps",
                   f"{static['noise_multiplier']:.3f}, {static['sample_rate']:.4f}, {static['steps']:,}"]]
+    guide = dp.get("guide")
+    if guide:
+        rows += [["guidance classifier: noise multiplier, sample rate, steps",
+                  f"{guide['noise_multiplier']:.3f}, {guide['sample_rate']:.4f}, {guide['steps']:,}"]]
     if "static" in dp:
         text = ("Both critics that read real series were trained with DP-SGD (Opacus), the privacy unit being "
                 "one series (its attributes and all its steps): the static attributes' critic on its share of "
-                "epsilon, the feature critic on the rest, composed by the accountant. The generators learn from "
-                "the critics alone, and the feature generator is conditioned on attributes drawn from the DP "
-                "static model. The global value ranges, the series' time grid and the static transformer's "
+                "epsilon, the guidance classifier (when there is one) on its share, the feature critic on the "
+                "rest, composed by the accountant. The generators learn from these networks alone, and the "
+                "feature generator is conditioned on attributes drawn from the DP static model. The global value ranges, the series' time grid and the static transformer's "
                 "statistics were taken from the data as public metadata: they are <b>not</b> covered by epsilon.")
     else:
         text = ("The critic, the only network that reads real rows, was trained with DP-SGD (Opacus): every "

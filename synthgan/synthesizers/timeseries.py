@@ -24,11 +24,11 @@ Differential privacy (``privacy={"epsilon", "delta"}``; the privacy unit is one 
 row and all its steps): the static attributes' TabularGAN trains its critic with DP-SGD on
 ``static_privacy_share`` of epsilon (see :mod:`synthgan.train.private`), and the feature critic with
 DP-SGD on Poisson batches of series, its noise the least whose composition with the static part, in
-Opacus' accountant, stays within the budget. The feature generator is conditioned on attributes
-and lengths drawn from the DP static model, never on real series. The losses that read real series
-outside a critic (moments, roughness, the guidance classifier) are off under DP; the global value
-ranges, the scaling mode and the series' length and time grid are public metadata, as the tabular
-transformer's statistics are.
+Opacus' accountant, stays within the budget; the guidance classifier is trained with DP-SGD too,
+on ``guide_privacy_share`` of epsilon. The feature generator is conditioned on attributes and
+lengths drawn from the DP static model, never on real series. The moment and roughness losses,
+which read real batches, are off under DP; the global value ranges, the scaling mode and the
+series' length and time grid are public metadata, as the tabular transformer's statistics are.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ SCALES = ("auto", "global", "series")
 UNIT = 0.9      # real values map into [-UNIT, UNIT]: the generator's tanh reaches the real extremes
 MIN_SERIES = 10
 PUBLIC_POOL = 4096   # under DP: static rows drawn from the DP static model, the generator's conditions
+GUIDE_BATCH = 64     # series per batch of the guidance classifier
 
 
 @dataclass
@@ -93,6 +94,7 @@ class TimeSeriesGANConfig:
                                    # "auto": "series" when a typical series spans < 1/4 of a feature's range
     privacy: dict | None = None    # {"epsilon", "delta"}: both critics trained with DP-SGD (module docstring)
     static_privacy_share: float = 0.25   # under DP, the static attributes' model's share of epsilon
+    guide_privacy_share: float = 0.25    # under DP, the guidance classifier's share of epsilon
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
@@ -108,9 +110,13 @@ class TimeSeriesGANConfig:
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 raise ConfigError(f"{name}: expected a non-negative integer, got {v!r}")
         PrivacySpec.parse(self.privacy)
-        share = self.static_privacy_share
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
-            raise ConfigError(f"static_privacy_share: expected a number between 0 and 1 (exclusive), got {share!r}")
+        for name in ("static_privacy_share", "guide_privacy_share"):
+            share = getattr(self, name)
+            if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+                raise ConfigError(f"{name}: expected a number between 0 and 1 (exclusive), got {share!r}")
+        if self.static_privacy_share + self.guide_privacy_share >= 1:
+            raise ConfigError(f"static_privacy_share + guide_privacy_share: {self.static_privacy_share:g} + "
+                              f"{self.guide_privacy_share:g} leaves no epsilon for the feature critic; keep the sum below 1")
 
 
 class SeriesProblem:
@@ -157,9 +163,14 @@ class SeriesProblem:
         cfg = self.cfg
         loss = self._moments if cfg.moment_weight > 0 or cfg.roughness_weight > 0 else \
             torch.zeros((), device=self.values.device)
-        if self.guide is not None and self.cfg.guidance_weight > 0:
-            loss = loss + self.cfg.guidance_weight * self.guide.loss(aux.float(), self.codes[batch.extra[1]])
-        return loss
+        return loss + self._guidance(aux, batch)
+
+    def _guidance(self, aux, batch: Batch) -> torch.Tensor:
+        """The guidance loss: the frozen classifier must recognise each fake series' discrete
+        attributes (``codes``, indexed by the batch's ``extra[1]``)."""
+        if self.guide is None or self.cfg.guidance_weight <= 0:
+            return torch.zeros((), device=self.values.device)
+        return self.cfg.guidance_weight * self.guide.loss(aux.float(), self.codes[batch.extra[1]])
 
     def critic_input(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         if self.cfg.augment and torch.is_grad_enabled():
@@ -180,6 +191,32 @@ class SeriesProblem:
             rr = ((real[:, 2:] - 2 * real[:, 1:-1] + real[:, :-2]).abs() * m2).sum((0, 1)) / n2
             loss = loss + self.cfg.roughness_weight * (rf - rr).abs().mean()
         return loss
+
+
+def _fit_private_guide(net: "SeriesClassifier", opt: torch.optim.Optimizer, rows: torch.Tensor, codes: torch.Tensor,
+                       rng: np.random.Generator, gen: torch.Generator, dp: dict) -> None:
+    """DP-SGD for the guidance classifier (Opacus, as for the critics): Poisson batches of series,
+    each series' cross-entropy its own per-sample loss, clipped, summed and noised by the
+    DPOptimizer (noise seeded by ``gen``). An empty batch is skipped (post-processing: it spends
+    nothing more than the accountant counts)."""
+    from opacus import GradSampleModule
+    model = GradSampleModule(net, loss_reduction="sum")
+    n = len(rows)
+    opt = private.dp_optimizer(opt, dp["noise_multiplier"], dp["max_grad_norm"], max(1, round(dp["sample_rate"] * n)),
+                               gen)
+    ce = torch.nn.functional.cross_entropy
+    for _ in range(dp["steps"]):
+        i = np.flatnonzero(rng.random(n) < dp["sample_rate"])
+        if not len(i):
+            continue
+        idx = torch.as_tensor(i, device=rows.device)
+        opt.zero_grad(set_to_none=True)
+        outs = model(augment(rows[idx], gen))
+        private.backward(sum(ce(out, codes[idx, k], ignore_index=-1, reduction="sum") for k, out in enumerate(outs))
+                         / len(outs))
+        opt.step()
+    model.remove_hooks()
+    model.del_grad_sample()
 
 
 def augment(rows: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -234,15 +271,17 @@ class _MomentProblem(SeriesProblem):
 class PrivateSeriesProblem(SeriesProblem):
     """The problem of a DP fit (:mod:`synthgan.train.private`): real batches are Poisson samples of
     series (each with probability ``sample_rate``), each under its own attributes; the generator's
-    batches take attributes and lengths from ``pool`` (rows drawn from the DP-trained static model,
-    never from real series); and no loss but the critic's reads real series (the moment, roughness
-    and guidance losses are off)."""
+    batches take attributes and lengths from ``pool`` (conditions, masks and the guided attributes'
+    codes of rows drawn from the DP-trained static model, never from real series); the guidance
+    classifier, when there is one, was trained with DP-SGD too; the moment and roughness losses,
+    which read real batches, are off."""
 
     def __init__(self, values: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, cfg: TimeSeriesGANConfig,
                  np_rng: np.random.Generator, torch_rng: torch.Generator, sample_rate: float,
-                 pool: tuple[torch.Tensor, torch.Tensor]) -> None:
-        super().__init__(values, mask, cond, cfg, np_rng, torch_rng)
-        self.sample_rate, (self.pool_cond, self.pool_mask) = float(sample_rate), pool
+                 pool: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
+                 guide: "SeriesClassifier | None" = None) -> None:
+        super().__init__(values, mask, cond, cfg, np_rng, torch_rng, pool[2], guide)
+        self.sample_rate, (self.pool_cond, self.pool_mask) = float(sample_rate), pool[:2]
 
     def real_batch(self) -> Batch:
         rows = np.flatnonzero(self.np_rng.random(len(self.values)) < self.sample_rate)
@@ -255,7 +294,7 @@ class PrivateSeriesProblem(SeriesProblem):
         return Batch(torch.empty((0,), device=self.values.device), self.pool_cond[idx], (self.pool_mask[idx], idx))
 
     def generator_loss(self, aux, batch: Batch) -> torch.Tensor:
-        return torch.zeros((), device=self.values.device)
+        return self._guidance(aux, batch)
 
 
 class TimeSeriesGAN:
@@ -287,7 +326,7 @@ class TimeSeriesGAN:
             static_table = static_table.assign(**self._series_scale_columns(series))
         privacy = PrivacySpec.parse(cfg.privacy)
         static_gan = self._static_model(static_table, privacy, int(s_static.generate_state(1)[0]))
-        plan = self._privacy_plan(privacy, len(series.lengths), static_gan) if privacy else None  # refused now
+        plan = self._privacy_plan(privacy, len(series.lengths), static_gan, static_table) if privacy else None
         self.static_gan_ = None if static_gan is None else \
             static_gan.fit(static_table, schema=self._static_schema(static_table))
         cond = self._encode_static(static_table, np.random.default_rng(s_static))
@@ -315,12 +354,16 @@ class TimeSeriesGAN:
         per_epoch = max(n_series // batch, 1)
         return batch, max(self.config.epochs, -(-self.config.min_steps // per_epoch)), per_epoch
 
-    def _privacy_plan(self, privacy: PrivacySpec, n_series: int, static_gan: TabularGAN | None) -> dict:
-        """The DP-SGD plan of both critics, made before any training (an impossible budget is a
-        ConfigError here): the static model spends ``static_privacy_share`` of epsilon on its own;
-        the feature critic's noise is the least whose composition with it, in the accountant, stays
-        within the whole budget (the privacy unit is one series: its static row and its steps)."""
-        before = []
+    def _privacy_plan(self, privacy: PrivacySpec, n_series: int, static_gan: TabularGAN | None,
+                      table: pd.DataFrame) -> dict:
+        """The DP-SGD plan of every network that reads real series, made before any training (an
+        impossible budget is a ConfigError here, naming the part): the static model spends
+        ``static_privacy_share`` of epsilon on its own; the guidance classifier (with discrete
+        attributes and guidance on) the least noise that keeps both within the two shares; the
+        feature critic the least noise that keeps all three, composed in the accountant, within the
+        whole budget. The privacy unit is one series: its static row and all its steps."""
+        cfg = self.config
+        before, guide = [], None
         if static_gan is not None:
             try:
                 sp = static_gan.privacy_plan(n_series)
@@ -329,9 +372,23 @@ class TimeSeriesGAN:
                                   f"{self.config.static_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
                                   "or lower static_epochs / static_min_steps)") from None
             before = [(sp["noise_multiplier"], sp["sample_rate"], sp["steps"])]
+            if cfg.guidance_weight > 0 and cfg.guidance_steps > 0 and \
+                    self._guide_columns(table, self._static_schema(table)):
+                rate = min(GUIDE_BATCH, n_series) / n_series
+                shares = cfg.static_privacy_share + cfg.guide_privacy_share
+                try:
+                    sigma = private.noise_for(PrivacySpec(**{**privacy.to_dict(), "epsilon": privacy.epsilon * shares}),
+                                              n_series, rate, cfg.guidance_steps, before)
+                except ConfigError as e:
+                    raise ConfigError(f"{e} (this is the guidance classifier, on guide_privacy_share "
+                                      f"{cfg.guide_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
+                                      "lower guidance_steps, or set guidance_weight 0)") from None
+                guide = {"noise_multiplier": sigma, "sample_rate": rate, "steps": cfg.guidance_steps,
+                         "max_grad_norm": privacy.max_grad_norm}
+                before = before + [(sigma, rate, cfg.guidance_steps)]
         batch, epochs, per_epoch = self._schedule(n_series)
-        steps, rate = epochs * per_epoch * self.config.d_steps, batch / n_series
-        return {"spec": privacy, "sample_rate": rate, "steps": steps, "before": before,
+        steps, rate = epochs * per_epoch * cfg.d_steps, batch / n_series
+        return {"spec": privacy, "sample_rate": rate, "steps": steps, "before": before, "guide": guide,
                 "noise_multiplier": private.noise_for(privacy, n_series, rate, steps, before)}
 
     @staticmethod
@@ -405,30 +462,54 @@ class TimeSeriesGAN:
                                torch.as_tensor(enc.codes, device=gan.device_))
         return dense.float().cpu().numpy()
 
-    def _guide(self, values: torch.Tensor, mask: torch.Tensor, table: pd.DataFrame, seed: int
-               ) -> tuple[torch.Tensor | None, SeriesClassifier | None]:
+    @staticmethod
+    def _guide_columns(table: pd.DataFrame, schema) -> list[str]:
+        """The static table's discrete attributes (not the length or scale columns)."""
+        kinds = {c.name: c.kind for c in schema.columns}
+        return [c for c in table.columns if not c.startswith("__") and c in kinds and kinds[c].is_discrete]
+
+    @staticmethod
+    def _attribute_codes(table: pd.DataFrame, cols: list[str], categories: list | None = None
+                         ) -> tuple[np.ndarray, list]:
+        """(codes (N, K), each column's categories); a null (or, with ``categories``, an unknown
+        value) is code -1."""
+        cats = [pd.Categorical(table[c].astype(object).where(table[c].notna(), None),
+                               categories=None if categories is None else categories[k]) for k, c in enumerate(cols)]
+        return np.stack([c.codes for c in cats], 1).astype(np.int64), [c.categories for c in cats]
+
+    def _guide(self, values: torch.Tensor, mask: torch.Tensor, table: pd.DataFrame, seed: int,
+               dp: dict | None = None) -> tuple[torch.Tensor | None, SeriesClassifier | None]:
         """The frozen classifier of the guidance loss, trained on real series for the discrete
         attributes it can tell from the series: each attribute's validation accuracy (a seeded 25%
         of the series) must beat always guessing its most common value by 0.1 and by two standard
-        errors. None when no attribute qualifies (or guidance is off)."""
+        errors. None when no attribute qualifies (or guidance is off).
+
+        Under DP (``dp``: its plan) it is trained with DP-SGD on Poisson batches of all series and
+        guides every discrete attribute: a choice made on held-out series would be a statistic of
+        real series outside the budget."""
         cfg = self.config
         if self.static_gan_ is None or cfg.guidance_weight <= 0 or cfg.guidance_steps == 0:
             return None, None
-        kinds = {c.name: c.kind for c in self.static_gan_.schema_.columns}
-        cols = [c for c in table.columns if not c.startswith("__") and c in kinds and kinds[c].is_discrete]
+        cols = self._guide_columns(table, self.static_gan_.schema_)
         if not cols:
             return None, None
-        cats = [pd.Categorical(table[c].astype(object).where(table[c].notna(), None)) for c in cols]
-        codes = torch.as_tensor(np.stack([c.codes for c in cats], 1).astype(np.int64), device=values.device)
+        codes_np, cats = self._attribute_codes(table, cols)
+        codes = torch.as_tensor(codes_np, device=values.device)
         rows = torch.cat([values, mask[:, :, None]], 2)
         rng = np.random.default_rng(seed)
+        gen = torch.Generator(device=values.device).manual_seed(seed)
+        net = build_seeded(lambda: SeriesClassifier(rows.shape[2], [len(c) for c in cats]),
+                           torch.Generator().manual_seed(seed), values.device)
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
+        if dp is not None:
+            _fit_private_guide(net, opt, rows, codes, rng, gen, dp)
+            net.eval().requires_grad_(False)
+            self.guided_ = {c: True for c in cols}
+            self._guide_categories = (cols, cats)
+            return codes, net
         order = rng.permutation(len(rows))
         n_val = max(len(rows) // 4, 1)
         val, fit = order[:n_val], order[n_val:]
-        gen = torch.Generator(device=values.device).manual_seed(seed)
-        net = build_seeded(lambda: SeriesClassifier(rows.shape[2], [len(c.categories) for c in cats]),
-                           torch.Generator().manual_seed(seed), values.device)
-        opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
         for _ in range(cfg.guidance_steps):
             i = torch.as_tensor(rng.choice(fit, min(64, len(fit))), device=values.device)
             opt.zero_grad(set_to_none=True)
@@ -473,12 +554,18 @@ class TimeSeriesGAN:
         mask_t = torch.as_tensor(mask, dtype=torch.float32, device=dev)
         self.guided_ = {}
         cond_t, np_rng = torch.as_tensor(cond, device=dev), np.random.default_rng(s_train)
-        if plan:        # no guide: it would be trained on real series outside the budget
-            pool = self._static_draw(PUBLIC_POOL, None, int(s_init.generate_state(3)[2]), np.random.default_rng(s_init))
+        if plan:
+            guide = None
+            if plan["guide"] is not None:
+                _, guide = self._guide(values, mask_t, table, int(s_init.generate_state(2)[1]), plan["guide"])
+            static, lengths, pool_cond = self._static_draw(PUBLIC_POOL, None, int(s_init.generate_state(3)[2]),
+                                                           np.random.default_rng(s_init))
+            pool_codes = None if guide is None else \
+                torch.as_tensor(self._attribute_codes(static, *self._guide_categories)[0], device=dev)
             problem = PrivateSeriesProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, plan["sample_rate"],
-                                           (torch.as_tensor(pool[2], device=dev),
-                                            torch.as_tensor(np.arange(t)[None, :] < pool[1][:, None],
-                                                            dtype=torch.float32, device=dev)))
+                                           (torch.as_tensor(pool_cond, device=dev),
+                                            torch.as_tensor(np.arange(t)[None, :] < lengths[:, None],
+                                                            dtype=torch.float32, device=dev), pool_codes), guide)
         else:
             codes, guide = (None, None) if table is None else \
                 self._guide(values, mask_t, table, int(s_init.generate_state(2)[1]))
@@ -500,13 +587,13 @@ class TimeSeriesGAN:
         """What both DP trainings spent, composed by the accountant (the static model's part is
         also under ``static``)."""
         spec = plan["spec"]
-        static = None if self.static_gan_ is None else self.static_gan_.privacy_spent_
-        history = ([] if static is None else [(static["noise_multiplier"], static["sample_rate"], static["steps"])]) + \
+        static, guide = None if self.static_gan_ is None else self.static_gan_.privacy_spent_, plan["guide"]
+        history = [(part["noise_multiplier"], part["sample_rate"], part["steps"]) for part in (static, guide) if part] + \
             [(plan["noise_multiplier"], plan["sample_rate"], steps)]
         return {"epsilon": private.spent(spec, history), "delta": spec.delta, "accountant": spec.accountant,
                 "target_epsilon": spec.epsilon, "noise_multiplier": plan["noise_multiplier"],
                 "max_grad_norm": spec.max_grad_norm, "sample_rate": plan["sample_rate"], "steps": steps,
-                "metadata": private.METADATA, "static": static}
+                "metadata": private.METADATA, "static": static, "guide": guide}
 
     # --------------------------------------------------------------- sample
     def sample(self, n_series: int, conditions: Mapping[str, Any] | None = None,

@@ -175,6 +175,14 @@ def dp_optimizer(optimizer: torch.optim.Optimizer, noise_multiplier: float, max_
                        expected_batch_size=expected_batch_size, loss_reduction="mean", generator=generator)
 
 
+def backward(loss: torch.Tensor) -> None:
+    """``loss.backward()`` through Opacus' hooks, without torch's warning at every step that the
+    network's inputs need no gradient (they are data)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        loss.backward()
+
+
 class PrivateCriticTrainer(AdversarialTrainer):
     """:class:`AdversarialTrainer` with the critic trained by DP-SGD (see the module docstring).
 
@@ -236,9 +244,7 @@ class PrivateCriticTrainer(AdversarialTrainer):
         real_in = self.problem.critic_input(batch.real, batch.cond)
         out = critic(torch.cat([fake_in, real_in]))
         n_fake = fake_in.shape[0]
-        with warnings.catch_warnings():     # the critic's inputs need no gradient: torch says so every step
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            (out[:n_fake].sum() - out[n_fake:].sum()).backward()
+        backward(out[:n_fake].sum() - out[n_fake:].sum())
         self.opt_d.step()
         return float("nan")
 
