@@ -369,7 +369,7 @@ class TimeSeriesGAN:
                 sp = static_gan.privacy_plan(n_series)
             except ConfigError as e:
                 raise ConfigError(f"{e} (this is the static attributes' model, on static_privacy_share "
-                                  f"{self.config.static_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
+                                  f"{cfg.static_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
                                   "or lower static_epochs / static_min_steps)") from None
             before = [(sp["noise_multiplier"], sp["sample_rate"], sp["steps"])]
             if cfg.guidance_weight > 0 and cfg.guidance_steps > 0 and \
@@ -584,8 +584,8 @@ class TimeSeriesGAN:
         self.privacy_spent_ = None if not plan else self._spent(plan, trainer.critic_steps)
 
     def _spent(self, plan: dict, steps: int) -> dict:
-        """What both DP trainings spent, composed by the accountant (the static model's part is
-        also under ``static``)."""
+        """What the DP trainings (static model, guide, feature critic) spent, composed by the
+        accountant; the static model's figures are also under ``static``, the guide's under ``guide``."""
         spec = plan["spec"]
         static, guide = None if self.static_gan_ is None else self.static_gan_.privacy_spent_, plan["guide"]
         history = [(part["noise_multiplier"], part["sample_rate"], part["steps"]) for part in (static, guide) if part] + \

@@ -269,13 +269,17 @@ def published_run(folder: Path, req: dict) -> Path:
     return Path(result["path"])
 
 
-def test_timeseries_request_publishes_long_format_series(tmp_path):
+def test_a_dp_timeseries_request_publishes_long_format_series_and_states_its_budget(tmp_path):
+    """The series pipeline end to end (one flow run serves both: the DP request goes through every
+    step a plain one does, and also states its budget and meets the max_epsilon gate it sets)."""
     from synthgan.datasets import labelled_sines
     labelled_sines(n=80, steps=12).to_parquet(tmp_path / "machines.parquet", index=False)
     req = {"name": "machines", "modality": "timeseries", "source": {"path": "machines.parquet"},
            "series": {"entity": "machine", "time": "step", "static": ["speed", "site"],
                       "features": ["vibration", "temperature"]},
-           "target": "speed", "model": {"preset": "fast", "epochs": 2, "hyperparameters": {"static_epochs": 10, "min_steps": 0, "static_min_steps": 0}},
+           "target": "speed", "privacy": {"epsilon": 8, "delta": 1e-3},
+           "model": {"preset": "fast", "epochs": 2, "hyperparameters": {
+               "static_epochs": 2, "min_steps": 0, "static_min_steps": 0, "batch_size": 16, "hidden": 16}},
            "generate": {"rows": 30, "per_condition": {"speed": {"fast": 10}}},
            "gates": {"max_discriminative_score": None, "max_predictive_ratio": None, "min_label_accuracy_ratio": None,
                      "min_dcr_ratio": None}, "output": "out", "seed": 0}
@@ -286,31 +290,12 @@ def test_timeseries_request_publishes_long_format_series(tmp_path):
     assert (df.groupby("machine")["speed"].first() == "fast").sum() >= 10
     manifest = json.loads((run / "manifest.json").read_text())
     assert {"discriminative_score", "predictive_ratio"} <= set(manifest["evaluation"])
-    assert "Traces" in (run / "report.html").read_text()
-
-
-def test_a_dp_timeseries_request_states_its_budget_and_the_epsilon_gate_judges_it(tmp_path):
-    from synthgan.datasets import labelled_sines
-    labelled_sines(n=80, steps=12).to_parquet(tmp_path / "machines.parquet", index=False)
-    req = {"name": "machines-dp", "modality": "timeseries", "source": {"path": "machines.parquet"},
-           "series": {"entity": "machine", "time": "step", "static": ["speed", "site"],
-                      "features": ["vibration", "temperature"]},
-           "target": "speed", "privacy": {"epsilon": 8, "delta": 1e-3},
-           "model": {"preset": "fast", "epochs": 2, "hyperparameters": {
-               "static_epochs": 2, "min_steps": 0, "static_min_steps": 0, "batch_size": 16, "hidden": 16}},
-           "generate": {"rows": 20, "per_condition": {"speed": {"fast": 10}}},
-           "gates": {"max_discriminative_score": None, "max_predictive_ratio": None, "min_label_accuracy_ratio": None,
-                     "min_dcr_ratio": None}, "output": "out", "seed": 0}
-    run = published_run(tmp_path, req)
-    df = pq.read_table(run / "data" / "part-00000.parquet").to_pandas()
-    assert df["machine"].nunique() == 30 and (df.groupby("machine")["speed"].first() == "fast").sum() >= 10
-    manifest = json.loads((run / "manifest.json").read_text())
     dp = manifest["model"]["privacy"]
     assert dp["epsilon"] <= 8 and dp["delta"] == 1e-3 and dp["static"]["epsilon"] <= 8 * 0.25
     gate = next(g for g in manifest["evaluation"]["gates"] if g["name"] == "max_epsilon")
     assert gate["status"] == "passed" and gate["threshold"] == 8 and gate["measured"] == dp["epsilon"]
     report = (run / "report.html").read_text()
-    assert "Differential privacy" in report and "static attributes: epsilon spent alone" in report
+    assert "Traces" in report and "Differential privacy" in report and "static attributes: epsilon spent alone" in report
 
 
 def test_image_request_publishes_png_bytes_and_labels(tmp_path):
