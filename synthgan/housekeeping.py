@@ -36,8 +36,27 @@ def make_work(home: Path, run_id: str) -> Path:
 
 
 def remove_work(work: Path) -> None:
-    """Delete a run's work folder, and ``.work`` itself when it is left empty."""
-    shutil.rmtree(work, ignore_errors=True)
+    """Delete a run's work folder, and ``.work`` itself when it is left empty.
+
+    A stopped run removes its folder while shard threads may still be writing parts into it. The
+    folder is first renamed (to a hidden name in ``.work``, still swept by :func:`sweep` if this
+    process dies now): a late writer's path then no longer resolves, so it fails instead of adding
+    a file while the tree is being deleted, which left the folder behind (files open before the
+    rename are unlinked with the rest)."""
+    work = Path(work)
+    doomed = work.with_name(f".removing-{work.name}-{os.getpid()}")
+    try:
+        os.rename(work, doomed)
+    except FileNotFoundError:
+        doomed = None
+    except OSError:                      # cannot rename (e.g. another filesystem quirk): delete in place
+        doomed = work
+    if doomed is not None:
+        for _ in range(20):
+            shutil.rmtree(doomed, ignore_errors=True)
+            if not doomed.exists():
+                break
+            time.sleep(0.05)
     try:
         work.parent.rmdir()
     except OSError:                      # not empty (another run), or already gone

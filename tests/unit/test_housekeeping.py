@@ -5,6 +5,8 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
+import threading
 
 from synthgan.housekeeping import make_work, remove_work, sweep
 from synthgan.publish import publish_run
@@ -30,6 +32,36 @@ def test_work_folders_are_private_and_removed(tmp_path):
     (work / "train.parquet").write_text("real rows")
     remove_work(work)
     assert not (tmp_path / "req" / ".work").exists()
+
+
+def test_a_work_folder_is_removed_while_late_shards_still_write_into_it(tmp_path):
+    """A stopped run removes its work folder while shard threads are still writing parts (as a
+    shard does: a temporary file in parts/, never recreating the folder); none may survive it."""
+    for attempt in range(3):
+        work = make_work(tmp_path / f"req{attempt}", "run1")
+        (work / "parts").mkdir()
+        for i in range(200):
+            (work / "parts" / f"part-{i:05d}.parquet").write_bytes(b"x" * 100)
+        stop, started = threading.Event(), threading.Event()
+
+        def shard():
+            while not stop.is_set():
+                try:
+                    fd, _ = tempfile.mkstemp(suffix=".tmp", dir=work / "parts")
+                    os.close(fd)
+                except OSError:
+                    pass
+                started.set()
+
+        writers = [threading.Thread(target=shard) for _ in range(2)]
+        for t in writers:
+            t.start()
+        started.wait(5)
+        remove_work(work)
+        stop.set()
+        for t in writers:
+            t.join()
+        assert not (tmp_path / f"req{attempt}" / ".work").exists(), f"attempt {attempt}: {list(work.parent.rglob('*'))[:5]}"
 
 
 def test_sweep_removes_what_dead_runs_left_and_keeps_live_ones(tmp_path):
