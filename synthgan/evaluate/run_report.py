@@ -246,18 +246,24 @@ def differential_privacy_section(dp: dict | None) -> str:
             [f"{critic}Poisson sample rate", f"{dp['sample_rate']:.4f}"],
             [f"{critic}steps (DP-SGD)", f"{dp['steps']:,}"]]
     if static:
-        rows += [["static attributes: epsilon spent alone", f"{static['epsilon']:.3f} (target {static['target_epsilon']:g})"],
-                 ["static attributes: noise multiplier, sample rate, steps",
-                  f"{static['noise_multiplier']:.3f}, {static['sample_rate']:.4f}, {static['steps']:,}"]]
+        rows += [["static attributes: epsilon spent alone", f"{static['epsilon']:.3f} (target {static['target_epsilon']:g})"]]
+        rows += [["static attributes: noisy count table (Gaussian mechanism), cells, noise per count",
+                  f"{static['cells']:,}, {static['noise_multiplier']:.3f}"]] if static.get("mechanism") else \
+            [["static attributes: noise multiplier, sample rate, steps",
+              f"{static['noise_multiplier']:.3f}, {static['sample_rate']:.4f}, {static['steps']:,}"]]
     guide = dp.get("guide")
     if guide:
         rows += [["guidance classifier: noise multiplier, sample rate, steps",
                   f"{guide['noise_multiplier']:.3f}, {guide['sample_rate']:.4f}, {guide['steps']:,}"]]
     if "static" in dp:
-        text = ("Both critics that read real series were trained with DP-SGD (Opacus), the privacy unit being "
-                "one series (its attributes and all its steps): the static attributes' critic on its share of "
-                "epsilon, the guidance classifier (when there is one) on its share, the feature critic on the "
-                "rest, composed by the accountant. The generators learn from these networks alone, and the "
+        counted = bool(static and static.get("mechanism"))
+        first = ("the static attributes were counted into a table of every combination of their values, each "
+                 "count noised (the Gaussian mechanism), on its share of epsilon" if counted else
+                 "the static attributes' critic was trained with DP-SGD (Opacus) on its share of epsilon")
+        text = ("Everything that read real series was differentially private, the privacy unit being one series "
+                f"(its attributes and all its steps): {first}; the guidance classifier (when there is one) was "
+                "trained with DP-SGD on its share, the feature critic on the rest, all composed by the accountant. "
+                "The generators learn from these alone, and the "
                 "feature generator is conditioned on attributes drawn from the DP static model. The global value ranges, the series' time grid and the static transformer's "
                 "statistics were taken from the data as public metadata: they are <b>not</b> covered by epsilon.")
     else:

@@ -21,8 +21,10 @@ series of very different sizes or levels are scaled one by one, their midpoints 
 as attributes (DoppelGANger's auto-normalisation; ``series_scale``).
 
 Differential privacy (``privacy={"epsilon", "delta"}``; the privacy unit is one series, its static
-row and all its steps): the static attributes' TabularGAN trains its critic with DP-SGD on
-``static_privacy_share`` of epsilon (see :mod:`synthgan.train.private`), and the feature critic with
+row and all its steps): the static attributes spend ``static_privacy_share`` of epsilon, as a noisy
+count table when they are all discrete and few enough (:mod:`synthgan.synthesizers.histogram`,
+``static_histogram``), else as a TabularGAN whose critic trains with DP-SGD (see
+:mod:`synthgan.train.private`); the feature critic trains with
 DP-SGD on Poisson batches of series, its noise the least whose composition with the static part, in
 Opacus' accountant, stays within the budget; the guidance classifier is trained with DP-SGD too,
 on ``guide_privacy_share`` of epsilon. The feature generator is conditioned on attributes and
@@ -47,6 +49,7 @@ from synthgan.ingest.timeseries import SeriesData, read_series
 from synthgan.models.common import build_seeded
 from synthgan.models.timeseries import SequenceCritic, SequenceGenerator
 from synthgan.synthesizers.config import check_common, check_known
+from synthgan.synthesizers.histogram import MAX_NOISE_SHARE, DiscreteHistogram
 from synthgan.synthesizers.tabular import TabularGAN
 from synthgan.train import distributed, private
 from synthgan.train.device import resolve_device
@@ -56,6 +59,7 @@ from synthgan.train.private import PrivacySpec
 LENGTH = "__length__"
 MID, LOG_HALF = "__mid_{}__", "__loghalf_{}__"    # per-series scale attributes, one pair per feature
 SCALES = ("auto", "global", "series")
+HISTOGRAM = ("auto", "always", "never")
 UNIT = 0.9      # real values map into [-UNIT, UNIT]: the generator's tanh reaches the real extremes
 MIN_SERIES = 10
 PUBLIC_POOL = 4096   # under DP: static rows drawn from the DP static model, the generator's conditions
@@ -92,9 +96,12 @@ class TimeSeriesGANConfig:
     series_scale: str = "auto"     # "series": each series' midpoint and range are generated attributes
                                    # (DoppelGANger's auto-normalisation); "global": one range per feature;
                                    # "auto": "series" when a typical series spans < 1/4 of a feature's range
-    privacy: dict | None = None    # {"epsilon", "delta"}: both critics trained with DP-SGD (module docstring)
+    privacy: dict | None = None    # {"epsilon", "delta"}: all that reads real series is DP (module docstring)
     static_privacy_share: float = 0.25   # under DP, the static attributes' model's share of epsilon
     guide_privacy_share: float = 0.25    # under DP, the guidance classifier's share of epsilon
+    static_histogram: str = "auto"       # under DP, an all-discrete static table as a noisy count table
+                                         # (synthgan.synthesizers.histogram): "auto" when its noise is
+                                         # small, "always", or "never" (the DP TabularGAN)
     random_state: int | None = None
     device: str = "auto"
     verbose: bool = False
@@ -105,6 +112,8 @@ class TimeSeriesGANConfig:
                      non_negative=("gp_weight", "moment_weight", "guidance_weight", "roughness_weight"))
         if self.series_scale not in SCALES:
             raise ConfigError(f"series_scale: expected one of {', '.join(SCALES)}, got {self.series_scale!r}")
+        if self.static_histogram not in HISTOGRAM:
+            raise ConfigError(f"static_histogram: expected one of {', '.join(HISTOGRAM)}, got {self.static_histogram!r}")
         for name in ("min_steps", "static_min_steps", "guidance_steps"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
@@ -335,15 +344,37 @@ class TimeSeriesGAN:
         self.train_seconds_ = _time.perf_counter() - t0
         return self
 
-    def _static_model(self, table: pd.DataFrame, privacy: PrivacySpec | None, seed: int) -> TabularGAN | None:
-        """The (unfitted) TabularGAN of the static attributes; None when there are none. Under DP it
-        gets ``static_privacy_share`` of epsilon and the series' batch size (small Poisson batches
-        spend less of a budget than the tabular default of 500)."""
+    def _static_model(self, table: pd.DataFrame, privacy: PrivacySpec | None, seed: int
+                      ) -> TabularGAN | DiscreteHistogram | None:
+        """The (unfitted) model of the static attributes; None when there are none. Without DP, a
+        TabularGAN. Under DP it gets ``static_privacy_share`` of epsilon: a noisy count table when
+        every attribute is discrete and ``static_histogram`` says so ("auto": when the noise summed
+        over all cells is expected to stay within MAX_NOISE_SHARE of the series); else a DP
+        TabularGAN on the series' batch size (small Poisson batches spend less of a budget than
+        the tabular default of 500)."""
         cfg = self.config
         if not table.shape[1]:
             return None
         batch = min(cfg.batch_size if privacy else 500, len(table))
         budget = None if privacy is None else {**privacy.to_dict(), "epsilon": privacy.epsilon * cfg.static_privacy_share}
+        if privacy is not None and cfg.static_histogram != "never":
+            schema = self._static_schema(table)
+            if DiscreteHistogram.applies(schema):
+                histogram = DiscreteHistogram(budget, seed)
+                if cfg.static_histogram == "always":
+                    return histogram
+                try:
+                    sigma = histogram.privacy_plan(len(table))["noise_multiplier"]
+                except ConfigError:
+                    sigma = None                      # the DP TabularGAN says why, or manages
+                if sigma is not None and DiscreteHistogram.cells(table, schema) * sigma * np.sqrt(2 / np.pi) \
+                        <= MAX_NOISE_SHARE * len(table):
+                    return histogram
+            elif cfg.static_histogram == "always":
+                raise ConfigError(f"static_histogram: 'always' needs discrete static attributes only; "
+                                  f"{[c.name for c in schema.columns if not c.kind.is_discrete]} are not "
+                                  "(per-series scaling adds each series' midpoints and ranges: series_scale 'global' "
+                                  "drops them)")
         return TabularGAN(epochs=cfg.static_epochs, min_steps=cfg.static_min_steps, batch_size=batch,
                           random_state=seed, device=cfg.device, verbose=False, privacy=budget)
 
@@ -354,7 +385,7 @@ class TimeSeriesGAN:
         per_epoch = max(n_series // batch, 1)
         return batch, max(self.config.epochs, -(-self.config.min_steps // per_epoch)), per_epoch
 
-    def _privacy_plan(self, privacy: PrivacySpec, n_series: int, static_gan: TabularGAN | None,
+    def _privacy_plan(self, privacy: PrivacySpec, n_series: int, static_gan: TabularGAN | DiscreteHistogram | None,
                       table: pd.DataFrame) -> dict:
         """The DP-SGD plan of every network that reads real series, made before any training (an
         impossible budget is a ConfigError here, naming the part): the static model spends
@@ -368,6 +399,9 @@ class TimeSeriesGAN:
             try:
                 sp = static_gan.privacy_plan(n_series)
             except ConfigError as e:
+                if isinstance(static_gan, DiscreteHistogram):
+                    raise ConfigError(f"{e}, on static_privacy_share {cfg.static_privacy_share:g} of epsilon "
+                                      f"{privacy.epsilon:g}: raise the share") from None
                 raise ConfigError(f"{e} (this is the static attributes' model, on static_privacy_share "
                                   f"{cfg.static_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
                                   "or lower static_epochs / static_min_steps)") from None
@@ -457,6 +491,8 @@ class TimeSeriesGAN:
         if self.static_gan_ is None:
             return np.zeros((len(table), 0), dtype=np.float32)
         gan = self.static_gan_
+        if isinstance(gan, DiscreteHistogram):
+            return gan.dense(table, rng)
         enc = gan.transformer_.transform(table[gan.transformer_.schema_.names], rng)
         dense = gan._ops.dense(torch.as_tensor(enc.alphas, device=gan.device_),
                                torch.as_tensor(enc.codes, device=gan.device_))

@@ -41,6 +41,8 @@ def save_series_model(gan, directory: Path) -> Path:
 
 def load_series_model(cls, directory: Path, device: str):
     from synthgan.models.timeseries import SequenceGenerator
+    from synthgan.synthesizers.histogram import FILE as HISTOGRAM_FILE
+    from synthgan.synthesizers.histogram import DiscreteHistogram
     from synthgan.synthesizers.tabular import TabularGAN
     cfg = io.read_model_config(directory, FORMAT)
     with io.malformed_model(directory):
@@ -58,7 +60,10 @@ def load_series_model(cls, directory: Path, device: str):
         gan.series_ = SeriesData(np.zeros((0, sr["max_len"], len(sr["features"])), np.float32), np.zeros(0, np.int64),
                                  pd.DataFrame(columns=sr["static"]), entities, sr["features"], sr["entity"], sr["time"],
                                  sr["time_kind"], sr["time_start"], sr["time_step"])
-        gan.static_gan_ = TabularGAN.load(directory / "static", device=device) if (directory / "static").is_dir() else None
+        if (directory / "static" / HISTOGRAM_FILE).is_file():
+            gan.static_gan_ = DiscreteHistogram.load(directory / "static")
+        else:
+            gan.static_gan_ = TabularGAN.load(directory / "static", device=device) if (directory / "static").is_dir() else None
         c = gan.config
         import torch
         gan.generator_ = SequenceGenerator(c.step_noise, c.global_noise, gan.cond_dim_, len(sr["features"]),

@@ -132,6 +132,69 @@ def test_a_series_model_spends_one_budget_over_every_network_that_reads_series(p
     assert read_json(tmp_path / "m" / "manifest.json")["privacy"] == dp
 
 
+def _static_rows(data) -> pd.DataFrame:
+    return data.groupby("machine")[["speed", "site"]].first().reset_index(drop=True)
+
+
+def test_the_static_count_table_noises_every_cell_and_spends_its_budget(sines, tmp_path):
+    """An all-discrete static table under DP is counted: one Gaussian-mechanism step of sensitivity
+    one, every cell of the cross product noised (an empty one too), the accountant's epsilon within
+    the target; little noise keeps the real joint, conditions hold exactly, save and load keep it."""
+    from synthgan.errors import ConditionError
+    from synthgan.synthesizers.histogram import DiscreteHistogram
+    from synthgan.synthesizers.timeseries import TimeSeriesGAN
+    rows = _static_rows(sines)
+    rows = rows[~((rows["speed"] == "fast") & (rows["site"] == "north"))].reset_index(drop=True)
+    schema = TimeSeriesGAN._static_schema(rows)
+    exact = DiscreteHistogram({"epsilon": 100.0, "delta": 1e-4}, 0).fit(rows, schema)
+    noisy = [DiscreteHistogram({"epsilon": 1.0, "delta": 1e-4}, seed).fit(rows, schema) for seed in range(10)]
+    assert exact.shape_ == (2, 3) and exact.probabilities_.size == 6      # the empty (fast, north) cell too
+    codes = exact.transformer_.transform(rows, np.random.default_rng(0)).codes
+    real = np.bincount(np.ravel_multi_index(codes.T, exact.shape_), minlength=6) / len(rows)
+    tv = [0.5 * np.abs(h.probabilities_ - real).sum() for h in [exact, *noisy]]
+    assert tv[0] < 0.002 and 0.01 < np.mean(tv[1:]) < 0.1, tv          # noise 0.05 against 3.5 per count
+    assert any(h.probabilities_.reshape(h.shape_)[exact.transformer_.discrete_["speed"].code_of("fast"),
+                                                  exact.transformer_.discrete_["site"].code_of("north")] > 0
+               for h in noisy)                   # the empty cell is noised as any other (1/1024 to fail)
+    dp = noisy[0].privacy_spent_
+    assert dp["epsilon"] <= 1.0 and dp["steps"] == 1 and dp["sample_rate"] == 1.0 and dp["cells"] == 6
+    assert spent(PrivacySpec(1.0, 1e-4), dp["noise_multiplier"], 1.0, 1) == pytest.approx(dp["epsilon"])
+    fast = noisy[0].sample(300, conditions={"speed": "fast"}, random_state=2)
+    assert set(fast["speed"]) == {"fast"} and len(fast) == 300
+    with pytest.raises(ConditionError, match="unknown value 'medium' for column 'speed'"):
+        noisy[0].sample(5, conditions={"speed": "medium"})
+    noisy[0].save(tmp_path / "h")
+    pd.testing.assert_frame_equal(DiscreteHistogram.load(tmp_path / "h").sample(100, random_state=3),
+                                  noisy[0].sample(100, random_state=3))
+
+
+def test_the_static_model_under_dp_is_the_count_table_only_where_its_noise_is_small(sines):
+    """``static_histogram="auto"``: six cells on 250 series are counted; 78 cells (lengths 12-24
+    crossed with the label and site) on 250 series would be mostly noise, so a DP TabularGAN learns
+    them; "never" always trains the GAN; "always" refuses a continuous attribute, naming it."""
+    from synthgan.datasets import labelled_sines
+    from synthgan.synthesizers.histogram import DiscreteHistogram
+    from synthgan.synthesizers.timeseries import LENGTH, TimeSeriesGAN
+    spec = PrivacySpec(5.0, 1e-4)
+    six = _static_rows(sines)
+    varied = labelled_sines(250, steps=24, seed=0)
+    lengths = varied.groupby("machine").size().to_numpy()
+    many = TimeSeriesGAN._static_table(_static_rows(varied), lengths)
+    assert LENGTH in many and DiscreteHistogram.cells(many, TimeSeriesGAN._static_schema(many)) == 78
+    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict())._static_model(six, spec, 0), DiscreteHistogram)
+    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict())._static_model(many, spec, 0), TabularGAN)
+    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict(), static_histogram="always")._static_model(many, spec, 0),
+                      DiscreteHistogram)
+    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict(), static_histogram="never")._static_model(six, spec, 0),
+                      TabularGAN)
+    assert isinstance(TimeSeriesGAN()._static_model(six, None, 0), TabularGAN)          # without DP, as ever
+    with pytest.raises(ConfigError, match=r"static_histogram: 'always' needs discrete static attributes only; \['size'\]"):
+        TimeSeriesGAN(privacy=spec.to_dict(), static_histogram="always")._static_model(
+            six.assign(size=np.linspace(0, 1, len(six))), spec, 0)
+    with pytest.raises(ConfigError, match="static_histogram: expected one of auto, always, never"):
+        TimeSeriesGAN(static_histogram="sometimes")
+
+
 def test_series_noise_is_applied_and_a_seed_decides_everything(sines, private_series):
     again = _fit_series(sines, privacy=SERIES_BUDGET)
     pd.testing.assert_frame_equal(private_series.sample(50, random_state=3), again.sample(50, random_state=3))
