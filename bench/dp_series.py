@@ -29,8 +29,10 @@ Training time is a ratio to ``no_dp`` of the same seed, in the same process.
 
     python bench/dp_series.py --seeds 0 1
 writes bench/results/dp_series.json;
-    python bench/dp_series.py --seeds 0 1 --configs no_dp dp_eps3 dp_eps3_static_gan --out bench/results/dp_series_histogram.json
-the count table against the DP TabularGAN for the static attributes, in the same run;
+    python bench/dp_series.py --seeds 0 1 --configs no_dp dp_eps3 dp_eps3_static_gan dp_eps10 \
+        --out bench/results/dp_series_histogram.json
+the count table against the DP TabularGAN for the static attributes, in the same run (the run
+behind the README table);
     python bench/dp_series.py --seeds 0 1 --series 5000 --configs no_dp dp_eps3 --out bench/results/dp_series_5000.json
 the larger set (a series joins 2.6 % of the batches).
 """
