@@ -51,7 +51,7 @@ def main() -> None:
 
     gan, train_s, ev = run()
     out = {"setup": {"train_images": len(xtr), "holdout_images": len(xho), "epochs": a.epochs,
-                     "samples": a.samples, "device": str(gan.device_), "mode_seeking": gan.config.mode_seeking},
+                     "samples": a.samples, "device": str(gan.device_), "mode_seeking": gan.settings_.mode_seeking},
            "train_seconds": train_s, "scores": ev,
            "targets": {"conditional_accuracy_min": 0.95, "cas_ratio_min": 0.9, "train_seconds_max": 600},
            "met": {"conditional_accuracy": ev["conditional_accuracy"] >= 0.95, "cas_ratio": ev["cas_ratio"] >= 0.9,

@@ -34,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 from pipelines.server import prefect_server, use_server  # noqa: E402
-from pipelines.synthesize import run_request  # noqa: E402
+from pipelines.runs import run_request  # noqa: E402
 from synthgan.request import ExecutorSpec  # noqa: E402
 
 OFF = {g: None for g in ("min_fidelity_score", "max_detection_auc", "min_utility_ratio", "min_dcr_ratio",

@@ -5,6 +5,8 @@ Each message names the file, column or field at fault and says what was expected
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
 
 class SynthganError(Exception):
     """Base class of all synthgan errors."""
@@ -30,8 +32,9 @@ class ConstraintError(SynthganError, ValueError):
     """A constraint is malformed, names a wrong column, or is broken by the real data."""
 
 
-class NotFittedError(SynthganError, RuntimeError):
-    """A model was used before `fit` (or `load`)."""
+class NotFittedError(SynthganError, _SklearnNotFitted):
+    """A model was used before `fit` (or `load`); scikit-learn's NotFittedError too, so code that
+    catches that (``sklearn.utils.validation.check_is_fitted``'s) catches ours."""
 
 
 class ModelFileError(SynthganError, OSError):

@@ -70,7 +70,7 @@ def reseal(folder: Path) -> None:
     the manifest would (to reach the checks behind the digest check)."""
     import json
 
-    from synthgan.synthesizers import persistence as io
+    from synthgan import files as io
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest.pop("sha256")
     io.write_manifest(folder, manifest)

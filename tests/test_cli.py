@@ -183,3 +183,16 @@ def test_fit_needs_out_for_data_and_refuses_it_for_a_request(tmp_path, mixed):
     req.write_text(f"name: r\nmodality: tabular\nsource: {{path: {data}}}\n")
     r = runner.invoke(app, ["fit", str(req), "--out", str(tmp_path / "m")])
     assert r.exit_code == 2 and "drop --out" in r.output and not (tmp_path / "m").exists()
+
+
+def test_demo_is_the_pipelines_demo_and_names_a_missing_request(tmp_path, monkeypatch):
+    """`synthgan demo` runs the shipped request through the flow (as `make demo`); from a folder
+    without it, a clear error names the file (exit status 2 through main)."""
+    import subprocess
+    import sys
+    from synthgan.cli import pipeline
+    assert pipeline.demo.__doc__ and "pipeline" in pipeline.demo.__doc__
+    monkeypatch.chdir(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "synthgan.cli", "demo"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "requests/adult.yaml: no such request file" in proc.stderr and "Traceback" not in proc.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgan.errors import ContractError
-from synthgan.synthesizers.persistence import write_text_atomic
+from synthgan.files import write_text_atomic
 
 META_KEY = "synthgan"
 PII_ACTIONS = ("drop", "fake")

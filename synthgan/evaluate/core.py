@@ -3,95 +3,53 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
 
 from synthgan.evaluate.detection import detection_auc, detection_by_column
-from synthgan.evaluate.fidelity import FidelityResult, fidelity
-from synthgan.evaluate.frames import SMALL_HOLDOUT, Tables, prepare
-from synthgan.evaluate.gates import GateResult, QualityGates
-from synthgan.evaluate.privacy import PrivacyResult, privacy
-from synthgan.evaluate.utility import UtilityResult, utility
+from synthgan.evaluate.fidelity import fidelity
+from synthgan.evaluate.frames import SMALL_HOLDOUT, prepare
+from synthgan.evaluate.gates import QualityGates
+from synthgan.evaluate.privacy import privacy
+from synthgan.evaluate.report import render_report
+from synthgan.evaluate.results import TabularScores
+from synthgan.evaluate.run_report import RunContext
+from synthgan.evaluate.utility import utility
 from synthgan.schema import Schema
-
-if TYPE_CHECKING:
-    from synthgan.evaluate.run_report import RunContext
 
 SCORES_FILE, REPORT_FILE = "scores.json", "report.html"
 
 
 @dataclass
-class EvaluationResult:
-    """Everything measured about one synthetic table, and the verdict of the quality gates."""
+class EvaluationResult(TabularScores):
+    """Everything measured about one synthetic table, the gates' thresholds and their verdict."""
 
-    fidelity: FidelityResult
-    detection_auc: float
-    utility: UtilityResult | None
-    privacy: PrivacyResult
-    gates: list[GateResult]
-    thresholds: QualityGates
-    rows: dict[str, int]
-    seconds: dict[str, float]
-    tables: Tables = field(repr=False)
-    warnings: list[str] = field(default_factory=list)
-    detection_columns: dict[str, float] = field(default_factory=dict)   # column -> AUC by it alone
-
-    @property
-    def passed(self) -> bool:
-        """True when no enabled gate failed."""
-        return all(g.passed for g in self.gates)
-
-    @property
-    def failed_gates(self) -> list[GateResult]:
-        return [g for g in self.gates if not g.passed]
+    thresholds: QualityGates = field(default_factory=QualityGates)
 
     def to_dict(self) -> dict:
         """JSON-ready scores (non-finite numbers become null)."""
-        d = {"passed": self.passed,
-             "gates": [g.__dict__ for g in self.gates],
-             "thresholds": self.thresholds.to_dict(),
-             "fidelity": self.fidelity.to_dict(),
-             "detection_auc": self.detection_auc,
-             "detection_columns": self.detection_columns,
-             "utility": self.utility.to_dict() if self.utility else None,
-             "privacy": self.privacy.to_dict(),
-             "rows": self.rows, "seconds": self.seconds, "warnings": self.warnings,
-             "columns": {"numeric": self.tables.numeric, "discrete": self.tables.discrete}}
-        return _finite(d)
+        d = super().to_dict()
+        return {"passed": d.pop("passed"), "gates": d.pop("gates"), "thresholds": self.thresholds.to_dict(), **d}
 
     def write(self, folder: str | Path, title: str = "Synthetic data evaluation",
-              run: "RunContext | None" = None) -> dict[str, Path]:
+              run: RunContext | None = None) -> dict[str, Path]:
         """Write ``scores.json`` and ``report.html`` into ``folder`` (created when missing).
 
         ``run``: the pipeline run (outcome, contract, losses, metadata) for the report, if any.
         """
-        from synthgan.evaluate.report import render_report
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         scores, report = folder / SCORES_FILE, folder / REPORT_FILE
         scores.write_text(json.dumps(self.to_dict(), indent=2))
         report.write_text(render_report(self, title, run=run), encoding="utf-8")
         return {"scores": scores, "report": report}
-
-
-def _finite(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, (np.floating, np.integer)):
-        return _finite(obj.item())
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def evaluate_tabular(
@@ -164,7 +122,8 @@ def evaluate_tabular(
         warnings.append(f"the holdout has {rows['holdout']} row(s): the DCR ratio, the membership-inference AUC "
                         f"and the utility scores compare against so few real rows that they mean little "
                         f"(at least {SMALL_HOLDOUT} advised)")
-    result = EvaluationResult(fid, det, util, priv, [], gates, rows, timer.seconds, tables, warnings, det_columns)
+    result = EvaluationResult(fid, det, util, priv, rows, timer.seconds, tables, warnings, det_columns,
+                              thresholds=gates)
     result.gates = gates.check(result)
     return result
 

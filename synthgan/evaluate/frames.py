@@ -99,7 +99,7 @@ def prepare(
                           "pass discrete_columns or a schema if it is a label")
     numeric = [c.name for c in kept if c.kind.is_numeric]
     discrete = [c.name for c in kept if c.kind.is_discrete]
-    frames = {role: _coerce(df[numeric + discrete], schema, role) for role, df in given.items()}
+    frames = {role: coerce(df[numeric + discrete], schema, role) for role, df in given.items()}
     tables = Tables(Schema(tuple(schema[c] for c in numeric + discrete)), numeric, discrete, {}, frames,
                     target=target, source_schema=schema)
     _encode(tables)
@@ -119,7 +119,7 @@ def _check_columns(given: dict[str, pd.DataFrame]) -> None:
             raise DataError(f"{role} table columns do not match the training table: {' and '.join(parts)}")
 
 
-def _coerce(df: pd.DataFrame, schema: Schema, role: str) -> pd.DataFrame:
+def coerce(df: pd.DataFrame, schema: Schema, role: str) -> pd.DataFrame:
     """Each column as its schema kind: numbers as float, datetimes as datetime64, discrete as text."""
     out = {}
     for name in df.columns:

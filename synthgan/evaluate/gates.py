@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from synthgan.errors import ConfigError
-
-if TYPE_CHECKING:
-    from synthgan.evaluate.core import EvaluationResult
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """One gate: ``status`` is 'passed', 'failed' or 'skipped' (nothing to measure)."""
-
-    name: str
-    status: str
-    measured: float | None
-    threshold: float | None          # None: the gate was switched off
-    reason: str
-
-    @property
-    def passed(self) -> bool:
-        return self.status != "failed"
+from synthgan.evaluate.results import GateResult, TabularScores
 
 
 @dataclass(frozen=True)
@@ -80,7 +63,7 @@ class QualityGates:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def check(self, result: "EvaluationResult") -> list[GateResult]:
+    def check(self, result: TabularScores) -> list[GateResult]:
         """Every enabled gate, measured on ``result``."""
         util = result.utility.ratio if result.utility is not None else None
         measured = {

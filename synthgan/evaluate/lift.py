@@ -20,7 +20,8 @@ from sklearn.metrics import balanced_accuracy_score
 
 from synthgan.evaluate.features import Features
 from synthgan.evaluate.frames import Tables
-from synthgan.evaluate.utility import LiftResult, classification_metrics, fit_predict
+from synthgan.evaluate.downstream import classification_metrics, fit_predict
+from synthgan.evaluate.results import LiftResult
 
 ARMS = ("real_subset", "real_subset+synthetic", "real_subset+smote")
 LIFT_METRICS = ("balanced_accuracy", "f1_macro", "f1_minority", "roc_auc")

@@ -42,7 +42,7 @@ class PrivacyResult:
     rows_compared: int
     dcr_synthetic: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     dcr_holdout: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
-    # (copies, rows) over every row a pipeline published, when it counted them (see synthgan.shards);
+    # (copies, rows) over every row a pipeline published, when it counted them (see synthgan.steps.shards);
     # the exact-copy gate then judges this rather than the sample's rate.
     exact_copies_all_rows: tuple[int, int] | None = None
     # what the model's DP training spent (its privacy_spent_: epsilon, delta, accountant, noise

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,12 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from synthgan.evaluate import plots
-from synthgan.evaluate.frames import _coerce, seconds
+from synthgan.evaluate.frames import coerce, seconds
+from synthgan.evaluate.results import TabularScores
 from synthgan.evaluate.run_report import (PAGE_END, Raw, RunContext, contract_section, differential_privacy_section,
                                           fmt, img, metadata_section,
                                           note, page_start, table, training_section, verdict)
 
-if TYPE_CHECKING:
-    from synthgan.evaluate.core import EvaluationResult
 
 
 def bar_table(scores: dict[str, float], good_high: bool = True, base: float = 0.0, label: str = "score") -> str:
@@ -47,7 +45,7 @@ def bar_table(scores: dict[str, float], good_high: bool = True, base: float = 0.
     return table(["column", label, ""], rows, "bars")
 
 
-def _headline(result: "EvaluationResult") -> str:
+def _headline(result: TabularScores) -> str:
     f, p = result.fidelity, result.privacy
     rows = [["fidelity score (shapes + pair trends)", f.score], ["column shapes", f.column_shapes_score],
             ["column pair trends", f.pair_trends_score], ["null-rate match", f.null_match_score],
@@ -60,7 +58,7 @@ def _headline(result: "EvaluationResult") -> str:
     return table(["measure", "value"], rows)
 
 
-def _columns(result: "EvaluationResult") -> str:
+def _columns(result: TabularScores) -> str:
     f = result.fidelity
     kinds = {c.name: c.kind.value for c in result.tables.schema.columns}
     rows = [[c, kinds[c], f.column_shapes.get(c), f.null_match.get(c), f.coverage.get(c)]
@@ -74,7 +72,7 @@ def _columns(result: "EvaluationResult") -> str:
             + table(["pair", "metric", "real |r| or V", "trend score"], pairs))
 
 
-def _detection(result: "EvaluationResult") -> str:
+def _detection(result: TabularScores) -> str:
     cols = result.detection_columns
     if not cols:
         return note("The per-column detection scores were not measured.")
@@ -86,7 +84,7 @@ def _detection(result: "EvaluationResult") -> str:
                    "(see the pair trends) rather than at one column's distribution."))
 
 
-def _utility(result: "EvaluationResult") -> str:
+def _utility(result: TabularScores) -> str:
     u = result.utility
     if u is None:
         return note("No target column was given: utility was not measured.")
@@ -114,7 +112,7 @@ def _utility(result: "EvaluationResult") -> str:
     return out
 
 
-def _privacy(result: "EvaluationResult") -> str:
+def _privacy(result: TabularScores) -> str:
     p = result.privacy
     rows = [["distance to closest record, median", p.dcr_synthetic_median, p.dcr_holdout_median, p.dcr_median_ratio],
             ["distance to closest record, 5th percentile", p.dcr_synthetic_p5, p.dcr_holdout_p5, p.dcr_p5_ratio],
@@ -126,7 +124,7 @@ def _privacy(result: "EvaluationResult") -> str:
             + differential_privacy_section(p.dp))
 
 
-def _per_condition(result: "EvaluationResult", run: RunContext | None) -> str:
+def _per_condition(result: TabularScores, run: RunContext | None) -> str:
     """For each requested (column, value): its synthetic rows beside the real training rows of that group."""
     if run is None or not (run.per_condition or run.conditions or run.known):
         return ""
@@ -144,7 +142,7 @@ def _per_condition(result: "EvaluationResult", run: RunContext | None) -> str:
     if run.conditional is None or len(run.conditional) == 0:
         return out[0] + note("The rows generated per condition were not kept for the report.")
     cols = [c for c in t.columns if c in run.conditional.columns]
-    real, synth = t.frames["train"], _coerce(run.conditional[cols], t.schema, "conditional")
+    real, synth = t.frames["train"], coerce(run.conditional[cols], t.schema, "conditional")
     out.append("<p>Each requested condition: the generated rows (all of them carry the value) beside the real "
                "training rows of that group. Numbers: the mean, and its gap in standard deviations of the "
                "real column; categories: the most common value and its share.</p><div class='groups'>")
@@ -237,7 +235,7 @@ def _mode_text(value, share: float | None) -> str | None:
     return f"{shown} ({share:.0%})"
 
 
-def render_report(result: "EvaluationResult", title: str = "Synthetic data evaluation",
+def render_report(result: TabularScores, title: str = "Synthetic data evaluation",
                   run: RunContext | None = None) -> str:
     """The whole page as a string.
 

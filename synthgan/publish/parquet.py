@@ -73,7 +73,7 @@ def _atomic_path(path: Path, make_folder: bool = True) -> Iterator[Path]:
     (it fails rather than recreate a folder someone removed)."""
     if make_folder:
         path.parent.mkdir(parents=True, exist_ok=True)
-    from synthgan.synthesizers.persistence import file_mode, temp_prefix
+    from synthgan.files import file_mode, temp_prefix
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

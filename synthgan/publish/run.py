@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from synthgan.errors import SynthganError
 from synthgan.publish.parquet import arrow_schema, content_hash, write_parquet_atomic
 from synthgan.schema import Schema
-from synthgan.synthesizers.persistence import AtomicFolder, file_sha256, write_json, write_text_atomic
+from synthgan.files import AtomicFolder, file_sha256, write_json, write_text_atomic
 
 PART_ROWS = 100_000
 LATEST = "LATEST"
@@ -55,7 +55,7 @@ def publish_parts(root: Path, name: str, run_id: str, parts: list[str | Path], r
     """Publish Parquet parts already written (by generation shards) as ``<root>/<name>/<run_id>``.
 
     The parts are hard-linked (copied where links are not possible) into the run's data folder, so
-    the sources stay in place and a failed attempt can be retried; they must share one Arrow schema. ``digest`` is the run's content hash (see :func:`synthgan.shards.combined_hash`).
+    the sources stay in place and a failed attempt can be retried; they must share one Arrow schema. ``digest`` is the run's content hash (see :func:`synthgan.steps.shards.combined_hash`).
     """
     parts = [Path(p) for p in parts]
     if not parts:

@@ -2,8 +2,7 @@
 
 from importlib import import_module
 
-_WHERE = {"Condition": "row_conditions", "ImageGAN": "image", "ImageGANConfig": "image", "TabularGAN": "tabular", "TabularGANConfig": "tabular",
-          "TimeSeriesGAN": "timeseries", "TimeSeriesGANConfig": "timeseries"}
+_WHERE = {"Condition": "tabular", "ImageGAN": "image", "TabularGAN": "tabular", "TimeSeriesGAN": "timeseries"}
 __all__ = sorted(_WHERE)
 
 

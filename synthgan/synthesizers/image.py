@@ -9,7 +9,6 @@ an EMA generator with BatchNorm statistics re-estimated. Trained by the shared a
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,37 +18,19 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from synthgan.errors import ConditionError, ConfigError, DataError, NotFittedError
+from synthgan.errors import ConditionError, DataError
 from synthgan.ingest.images import ImageData, crop, encode_png, read_images
 from synthgan.models.common import build_seeded
 from synthgan.models.image import ImageDiscriminator, ImageGenerator
-from synthgan.synthesizers import persistence as io
-from synthgan.synthesizers.config import check_common, check_known
+from synthgan import files as io
+from synthgan.synthesizers import persistence
+from synthgan.synthesizers import base
+from synthgan.synthesizers.base import Settings, Synthesizer
 from synthgan.train import distributed
 from synthgan.train.device import resolve_device
-from synthgan.train.loop import AdversarialTrainer, Batch, TrainConfig, recalibrate_batchnorm
+from synthgan.train.loop import AdversarialTrainer, Batch, recalibrate_batchnorm
 
 FORMAT = "synthgan.image/1"
-
-
-@dataclass
-class ImageGANConfig:
-    epochs: int = 100
-    batch_size: int = 64
-    noise_dim: int = 64
-    width: int = 64
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    d_steps: int = 1
-    ema_decay: float = 0.999
-    augment: bool = True
-    mode_seeking: float = 0.1
-    random_state: int | None = None
-    device: str = "auto"
-    verbose: bool = False
-
-    def validate(self) -> None:
-        check_common(self, ("epochs", "batch_size", "noise_dim", "width", "d_steps"), non_negative=("mode_seeking",))
 
 
 class ImageProblem:
@@ -61,7 +42,7 @@ class ImageProblem:
     a conditional generator otherwise tends to draw one prototype per class.
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, n_classes: int, cfg: ImageGANConfig,
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, n_classes: int, cfg: Settings,
                  np_rng: np.random.Generator, torch_rng: torch.Generator) -> None:
         self.images, self.labels, self.k, self.cfg = images, labels, n_classes, cfg
         self.np_rng, self.rng = np_rng, torch_rng
@@ -125,23 +106,75 @@ def diff_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return pad.permute(0, 2, 3, 1)[idx_b, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
 
-class ImageGAN:
-    """Class-conditional image GAN; ``sample(n, conditions={"label": k})`` gives n images of class k."""
+class ImageGAN(Synthesizer):
+    """Class-conditional image GAN; ``sample(n, conditions={"label": k})`` gives n images of class k.
 
-    def __init__(self, **hyperparameters: Any) -> None:
-        check_known(ImageGANConfig, hyperparameters)
-        self.config = ImageGANConfig(**hyperparameters)
+    The constructor stores its settings; ``fit`` checks them. Learned state ends in ``_``.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the images.
+    batch_size : int
+        Images per batch (shrunk to the data).
+    noise_dim : int
+        Size of the generator's noise vector.
+    width : int
+        Channels of the networks' widest layer.
+    lr_g, lr_d : float
+        Adam learning rates of the generator and the discriminator.
+    d_steps : int
+        Discriminator updates per generator update.
+    ema_decay : float
+        Decay of the generator's exponential moving average (the sampling copy), in [0, 1).
+    augment : bool
+        DiffAugment (translation, brightness) of real and fake images.
+    mode_seeking : float
+        Weight of the mode-seeking term that keeps two images of one class apart (0: off).
+    random_state : int, optional
+        Seed of everything the fit draws.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``.
+    verbose : bool
+        Show a progress bar while training.
+    """
+
+    _checks = {"noise_dim": base.positive_int, "width": base.positive_int, "mode_seeking": base.non_negative}
+
+    def __init__(self, *, epochs: int = 100, batch_size: int = 64, noise_dim: int = 64, width: int = 64,
+                 lr_g: float = 2e-4, lr_d: float = 2e-4, d_steps: int = 1, ema_decay: float = 0.999,
+                 augment: bool = True, mode_seeking: float = 0.1, random_state: int | None = None,
+                 device: str = "auto", verbose: bool = False) -> None:
+        self.epochs, self.batch_size, self.noise_dim, self.width = epochs, batch_size, noise_dim, width
+        self.lr_g, self.lr_d, self.d_steps, self.ema_decay = lr_g, lr_d, d_steps, ema_decay
+        self.augment, self.mode_seeking = augment, mode_seeking
+        self.random_state, self.device, self.verbose = random_state, device, verbose
 
     def fit(self, images, labels=None, resize: int | None = None) -> "ImageGAN":
-        """``images``: uint8 (N, H, W) / (N, H, W, C), a class-folder tree or a Parquet file."""
-        cfg = self.config
-        cfg.validate()
+        """Learn class-conditional images.
+
+        Parameters
+        ----------
+        images : array, path or DataFrame
+            uint8 (N, H, W) / (N, H, W, C), a class-folder tree, or a Parquet file with ``image``
+            (PNG/JPEG bytes) and ``label`` columns.
+        labels : array, optional
+            One label per image (with an array of images).
+        resize : int, optional
+            Resize every image to this side (mixed sizes).
+
+        Returns
+        -------
+        ImageGAN
+            ``self``, fitted.
+        """
+        cfg = self.settings_ = self.validate_params()
         data = read_images(images, labels, resize)
         if len(data.images) < 10:
             raise DataError(f"{len(data.images)} images; ImageGAN needs at least 10")
         self.classes_, self.height_, self.width_ = data.classes, data.height, data.width
         self.size_, self.channels_ = data.size, data.channels
-        seed = cfg.random_state if cfg.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
+        seed = self._fit_seed(cfg)
         s_init, s_train, s_sample = np.random.SeedSequence(seed).spawn(3)
         self.seed_, self.device_ = seed, resolve_device(cfg.device)
         self.frequencies_ = [float(np.mean(data.labels == c)) for c in self.classes_]
@@ -150,7 +183,7 @@ class ImageGAN:
         return self
 
     def _nets(self, init: torch.Generator):
-        c = self.config
+        c = self.settings_
         g = build_seeded(lambda: ImageGenerator(c.noise_dim, len(self.classes_), self.size_, self.channels_, c.width),
                          init, self.device_)
         d = build_seeded(lambda: ImageDiscriminator(len(self.classes_), self.size_, self.channels_, c.width),
@@ -158,7 +191,7 @@ class ImageGAN:
         return g, d
 
     def _train(self, data: ImageData, s_init, s_train) -> None:
-        cfg, dev = self.config, self.device_
+        cfg, dev = self.settings_, self.device_
         init = torch.Generator().manual_seed(int(s_init.generate_state(1)[0]))
         self.generator_, critic = self._nets(init)
         x = torch.as_tensor(data.images, device=dev).permute(0, 3, 1, 2).float() / 127.5 - 1.0
@@ -166,9 +199,8 @@ class ImageGAN:
         y = torch.as_tensor([index[v] for v in data.labels.tolist()], device=dev)
         torch_rng = torch.Generator(device=dev).manual_seed(int(s_train.generate_state(1)[0]))
         problem = ImageProblem(x, y, len(self.classes_), cfg, np.random.default_rng(s_train), torch_rng)
-        tc = TrainConfig(epochs=cfg.epochs, steps_per_epoch=max(len(x) // problem.batch, 1), lr_g=cfg.lr_g,
-                         lr_d=cfg.lr_d, betas=(0.0, 0.99), d_steps=cfg.d_steps, pac=1, ema_decay=cfg.ema_decay,
-                         loss="hinge", verbose=cfg.verbose)
+        tc = self._trainer_config(cfg, cfg.epochs, max(len(x) // problem.batch, 1), betas=(0.0, 0.99), pac=1,
+                                  loss="hinge")
         trainer = AdversarialTrainer(self.generator_, critic, problem, tc, dev, torch_rng)
         t0 = time.perf_counter()
         self.history_ = trainer.fit()
@@ -179,16 +211,14 @@ class ImageGAN:
     def sample_array(self, n: int, conditions: Mapping[str, Any] | None = None,
                      random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(uint8 images (n, H, W, C) at the original size, labels)."""
-        if not hasattr(self, "generator_"):
-            raise NotFittedError("this ImageGAN is not fitted: call fit(...) or ImageGAN.load(folder)")
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise ConfigError(f"n: expected a non-negative integer, got {n!r}")
-        seq = np.random.SeedSequence(random_state) if random_state is not None else self._sample_seq_.spawn(1)[0]
+        self._check_fitted()
+        n = self._check_count(n)
+        seq = self._sample_stream(random_state)
         rng = np.random.default_rng(seq)
         y = self._labels(n, conditions or {}, rng)
         gen = torch.Generator(device=self.device_).manual_seed(int(seq.generate_state(1)[0]))
         with torch.no_grad():
-            z = torch.randn((n, self.config.noise_dim), generator=gen, device=self.device_)
+            z = torch.randn((n, self.settings_.noise_dim), generator=gen, device=self.device_)
             out = self.generator_(z, torch.as_tensor(y, device=self.device_)) if n else \
                 torch.zeros((0, self.channels_, self.size_, self.size_))
         imgs = ((out.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
@@ -196,7 +226,8 @@ class ImageGAN:
 
     def sample(self, n: int, conditions: Mapping[str, Any] | None = None,
                random_state: int | None = None) -> pd.DataFrame:
-        """A frame with ``image`` (struct with PNG ``bytes``) and ``label`` columns."""
+        """``n`` images as a frame with ``image`` (struct with PNG ``bytes``) and ``label`` columns;
+        ``conditions={"label": k}`` makes them all of class ``k`` (else the real class frequencies)."""
         imgs, labels = self.sample_array(n, conditions, random_state)
         return pd.DataFrame({"image": [{"bytes": encode_png(im)} for im in imgs], "label": list(labels)})
 
@@ -214,14 +245,13 @@ class ImageGAN:
 
     # ---------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:
-        if not hasattr(self, "generator_"):
-            raise NotFittedError("this ImageGAN is not fitted")
+        self._check_fitted()
         directory = Path(directory)
         classes = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
         with io.AtomicFolder(directory) as tmp:
             io.save_weights(tmp / "generator.safetensors", self.generator_.state_dict())
             io.write_json(tmp / "config.json", {
-                "format": FORMAT, "hyperparameters": asdict(self.config), "seed": self.seed_, "classes": classes,
+                "format": FORMAT, "hyperparameters": self.settings_.to_dict(), "seed": self.seed_, "classes": classes,
                 "frequencies": self.frequencies_, "height": self.height_, "width": self.width_,
                 "size": self.size_, "channels": self.channels_})
             io.write_manifest(tmp, {
@@ -233,10 +263,9 @@ class ImageGAN:
     @classmethod
     def load(cls, directory: str | Path, device: str = "auto") -> "ImageGAN":
         directory = Path(directory)
-        cfg = io.read_model_config(directory, FORMAT)
-        with io.malformed_model(directory):
-            gan = cls(**{**cfg["hyperparameters"], "device": device})
-            gan.config.validate()
+        cfg = persistence.read_model_config(directory, FORMAT)
+        with persistence.malformed_model(directory):
+            gan = cls.from_settings(cfg["hyperparameters"], device=device)
             gan.device_, gan.seed_ = resolve_device(device), cfg["seed"]
             gan.classes_, gan.frequencies_ = cfg["classes"], cfg["frequencies"]
             gan.height_, gan.width_, gan.size_, gan.channels_ = cfg["height"], cfg["width"], cfg["size"], cfg["channels"]

@@ -11,17 +11,30 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from synthgan.errors import ModelFileError
-from synthgan.synthesizers import persistence as io
+from synthgan import files as io
 from synthgan.train import distributed
 
-if TYPE_CHECKING:
-    from synthgan.train.loop import AdversarialTrainer
+
+
+class Trainer(Protocol):
+    """What a checkpoint holds of a trainer (:class:`synthgan.train.loop.AdversarialTrainer`)."""
+
+    g: torch.nn.Module
+    d: torch.nn.Module
+    ema: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    rng: torch.Generator
+    problem: Any
+    step: int
+    history: list[dict]
 
 FORMAT = "synthgan.checkpoint/1"
 
@@ -48,7 +61,7 @@ def _restore_optimizer(prefix: str, opt: torch.optim.Optimizer, meta: dict, tens
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def save(trainer: "AdversarialTrainer", folder: Path, epoch: int) -> None:
+def save(trainer: Trainer, folder: Path, epoch: int) -> None:
     """Write the trainer's whole state after ``epoch`` epochs to ``folder`` (replacing it atomically)."""
     if not distributed.is_main():               # under torchrun rank 0 alone writes
         return
@@ -75,7 +88,7 @@ def _json_int(v: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-def load(trainer: "AdversarialTrainer", folder: Path) -> int:
+def load(trainer: Trainer, folder: Path) -> int:
     """Restore the trainer from ``folder``; returns the number of epochs already done."""
     try:
         meta = json.loads((folder / "state.json").read_text())

@@ -19,6 +19,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import nn
 
+from synthgan.train import checkpoint as ckpt
 from synthgan.train import distributed
 from synthgan.train.device import amp_dtype, uses_amp
 from synthgan.train.losses import gradient_penalty
@@ -168,7 +169,6 @@ class AdversarialTrainer:
         ``config.checkpoint_every`` epochs, and a fit that finds one there resumes from it: the
         same seed then ends with the same weights as an uninterrupted fit.
         """
-        from synthgan.train import checkpoint as ckpt
         self.g.train()
         self.d.train()
         start = ckpt.load(self, checkpoint) if checkpoint is not None and (checkpoint / "state.json").exists() else 0

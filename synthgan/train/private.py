@@ -186,7 +186,7 @@ def backward(loss: torch.Tensor) -> None:
 class PrivateCriticTrainer(AdversarialTrainer):
     """:class:`AdversarialTrainer` with the critic trained by DP-SGD (see the module docstring).
 
-    The problem is a PrivateTabularProblem (synthgan.synthesizers.tabular_problem) or a
+    The problem is a PrivateTabularProblem (synthgan.synthesizers.tabular.problem) or a
     PrivateSeriesProblem (synthgan.synthesizers.timeseries): ``real_batch`` draws a Poisson sample
     of real rows (or series), each under its own condition; ``public_batch``, conditions drawn
     without real rows.

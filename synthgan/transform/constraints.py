@@ -24,6 +24,7 @@ import pandas as pd
 
 from synthgan.errors import ConstraintError
 from synthgan.schema import ColumnKind, ColumnSpec, Schema
+from synthgan.transform.values import as_float, from_float, restore_dtype
 
 TYPES = ("inequality", "range", "non_negative", "combinations")
 
@@ -134,8 +135,7 @@ def _number(v: Any, i: int) -> float | None:
 
 
 def _values(s: pd.Series, kind: ColumnKind) -> np.ndarray:
-    from synthgan.transform.table import _as_float
-    return _as_float(s, kind)
+    return as_float(s, kind)
 
 
 def check(constraints: list, data: pd.DataFrame, schema: Schema) -> None:
@@ -244,7 +244,6 @@ def split(combos: list, out: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     back into its columns (real dtypes, in the merged column's place)."""
     import json
 
-    from synthgan.transform.table import _restore_dtype
     for c in combos:
         if c.merged not in out.columns:
             continue
@@ -253,14 +252,13 @@ def split(combos: list, out: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         out = out.drop(columns=[c.merged])
         for i, col in enumerate(c.columns):
             values = pd.Series([p[i] for p in parts], index=out.index, dtype=object)
-            out.insert(at + i, col, _restore_dtype(values, schema[col].dtype))
+            out.insert(at + i, col, restore_dtype(values, schema[col].dtype))
     return out
 
 
 def restore(constraints: list, out: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Generated rows with every constraint applied: high = low + gap (the gap kept >= 0, or > 0
     when strict), ranges clipped; columns back in their real dtypes."""
-    from synthgan.transform.table import _from_float
     for c in constraints:
         if isinstance(c, Inequality):
             kind = schema[c.high].kind
@@ -271,7 +269,7 @@ def restore(constraints: list, out: pd.DataFrame, schema: Schema) -> pd.DataFram
                 unit = 1.0 if kind in (ColumnKind.INTEGER, ColumnKind.DATETIME) else 1e-9
                 gap = np.maximum(gap, unit)
             high = _values(out[c.low], schema[c.low].kind) + gap
-            out[c.high] = _from_float(high, kind, schema[c.high].dtype)
+            out[c.high] = from_float(high, kind, schema[c.high].dtype)
     for c in constraints:
         if isinstance(c, Range):
             kind = schema[c.column].kind
@@ -282,5 +280,5 @@ def restore(constraints: list, out: pd.DataFrame, schema: Schema) -> pd.DataFram
                 lo, hi = np.ceil(lo), np.floor(hi)
             clipped = np.where(np.isnan(v), v, np.clip(v, lo, hi))
             if not np.array_equal(clipped, v, equal_nan=True):
-                out[c.column] = _from_float(clipped, kind, schema[c.column].dtype)
+                out[c.column] = from_float(clipped, kind, schema[c.column].dtype)
     return out

@@ -24,6 +24,7 @@ from synthgan.errors import SchemaError
 from synthgan.schema import ColumnKind, Schema
 from synthgan.transform.categorical import CategoryEncoder
 from synthgan.transform.numeric import NumericEncoder, ValueBins
+from synthgan.transform.values import as_float, fresh_ids, from_float, restore_dtype, time_step
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def span_argmax(dense: np.ndarray, layout: Layout) -> np.ndarray:
 
 
 @dataclass
-class _NumericColumn:
+class NumericColumn:
     name: str
     kind: ColumnKind
     normalizer: NumericEncoder
@@ -139,7 +140,7 @@ class TableTransformer:
     quantile: bool = True
     numeric_bins: int = 0
     schema_: Schema | None = field(default=None, init=False)
-    numeric_: dict[str, _NumericColumn] = field(default_factory=dict, init=False)
+    numeric_: dict[str, NumericColumn] = field(default_factory=dict, init=False)
     discrete_: dict[str, CategoryEncoder] = field(default_factory=dict, init=False)
     layout_: Layout | None = field(default=None, init=False)
 
@@ -158,14 +159,14 @@ class TableTransformer:
             if spec.kind.is_discrete:
                 self.discrete_[spec.name] = CategoryEncoder.fit(s, self.max_categories)
             elif spec.kind.is_numeric:
-                v = _as_float(s, spec.kind)
+                v = as_float(s, spec.kind)
                 present = v[~np.isnan(v)]
                 encoder = NumericEncoder.fit(present, rng, self.max_modes, self.gmm_samples,
                                              overrides.get(spec.name), self.quantile)
-                self.numeric_[spec.name] = _NumericColumn(
+                self.numeric_[spec.name] = NumericColumn(
                     spec.name, spec.kind, encoder,
                     float(present.min()), float(present.max()), float(np.isnan(v).mean()),
-                    _time_step(present) if spec.kind is ColumnKind.DATETIME else 0.0,
+                    time_step(present) if spec.kind is ColumnKind.DATETIME else 0.0,
                     ValueBins.fit(present, encoder.masses, self.numeric_bins) if self.numeric_bins else None)
         self.layout_ = self._build_layout()
         return self
@@ -227,7 +228,7 @@ class TableTransformer:
             s = df[spec.name]
             if spec.name in self.numeric_:
                 col = self.numeric_[spec.name]
-                v = _as_float(s, spec.kind)
+                v = as_float(s, spec.kind)
                 nulls = np.isnan(v)
                 if nulls.any():  # nulls get a plausible value; the null indicator carries them
                     v = v.copy()
@@ -266,7 +267,7 @@ class TableTransformer:
         n = len(encoded)
         for spec in schema.columns:
             if spec.kind is ColumnKind.ID:
-                out[spec.name] = _fresh_ids(spec.dtype, n, id_start)
+                out[spec.name] = fresh_ids(spec.dtype, n, id_start)
                 continue
             if spec.name in self.numeric_:
                 col = self.numeric_[spec.name]
@@ -290,11 +291,11 @@ class TableTransformer:
                     v = np.clip(v, *_grid_bounds(lo, hi, col))
                 if null_code is not None:
                     v = np.where((null_code == 1) & ~_limited(limits.get(spec.name), n), np.nan, v)
-                out[spec.name] = _from_float(v, spec.kind, spec.dtype)
+                out[spec.name] = from_float(v, spec.kind, spec.dtype)
             else:
                 values = self.discrete_[spec.name].inverse(encoded.codes[:, c_i], rng)
                 c_i += 1
-                out[spec.name] = _restore_dtype(pd.Series(values, dtype=object), spec.dtype)
+                out[spec.name] = restore_dtype(pd.Series(values, dtype=object), spec.dtype)
         return pd.DataFrame(out, columns=schema.names)
 
     # ----------------------------------------------------------- persistence
@@ -319,7 +320,7 @@ class TableTransformer:
         config.setdefault("quantile", False)        # models saved before the quantile map had none
         t = cls(**config)
         t.schema_ = Schema.from_dict(state["schema"])
-        t.numeric_ = {n: _NumericColumn(n, ColumnKind(c["kind"]), NumericEncoder.from_state(c["normalizer"]),
+        t.numeric_ = {n: NumericColumn(n, ColumnKind(c["kind"]), NumericEncoder.from_state(c["normalizer"]),
                                         c["minimum"], c["maximum"], c["null_rate"], c.get("step", 0.0),
                                         ValueBins.from_state(c["bins"]) if c.get("bins") else None)
                       for n, c in state["numeric"].items()}
@@ -328,18 +329,18 @@ class TableTransformer:
         return t
 
 
-def _round(v: np.ndarray, col: _NumericColumn) -> np.ndarray:
+def _round(v: np.ndarray, col: NumericColumn) -> np.ndarray:
     if col.step:
         return np.round(v / col.step) * col.step
     return np.round(v) if col.kind is not ColumnKind.CONTINUOUS else v
 
 
-def grid_step(col: _NumericColumn) -> float:
+def grid_step(col: NumericColumn) -> float:
     """The spacing of the values the column holds: its time step, 1 for whole numbers, 0 when continuous."""
     return col.step or (1.0 if col.kind is not ColumnKind.CONTINUOUS else 0.0)
 
 
-def _grid_bounds(low: np.ndarray, high: np.ndarray, col: _NumericColumn) -> tuple[np.ndarray, np.ndarray]:
+def _grid_bounds(low: np.ndarray, high: np.ndarray, col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:
     """Bounds moved inward onto the values the column can hold (whole numbers, time steps)."""
     step = grid_step(col)
     if not step:
@@ -355,7 +356,7 @@ def _limited(lim: tuple[np.ndarray, np.ndarray] | None, n: int) -> np.ndarray:
     return np.isfinite(lim[0]) | np.isfinite(lim[1])
 
 
-def _into_bins(v: np.ndarray, col: _NumericColumn, codes: np.ndarray,
+def _into_bins(v: np.ndarray, col: NumericColumn, codes: np.ndarray,
                lim: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """The conditioned rows' values (those whose ``lim`` is not NaN) kept inside their bin and
     ``lim``: a value outside is redrawn within at the real density; a point-mass bin gives its
@@ -374,63 +375,3 @@ def _into_bins(v: np.ndarray, col: _NumericColumn, codes: np.ndarray,
     if bad.any():
         out[bad] = bins.draw_within(low[bad], high[bad], rng)
     return out
-
-
-def _time_step(seconds: np.ndarray) -> float:
-    """The coarsest of day/hour/minute/second/ms/us that every value is a multiple of."""
-    for step in (86400.0, 3600.0, 60.0, 1.0, 1e-3, 1e-6):
-        if np.all(np.abs(seconds / step - np.round(seconds / step)) < 1e-6):
-            return step
-    return 0.0
-
-
-def _as_float(s: pd.Series, kind: ColumnKind) -> np.ndarray:
-    """Numbers as float64 with NaN for nulls; datetimes as seconds since the epoch."""
-    if kind is ColumnKind.DATETIME:
-        dt = pd.to_datetime(s)
-        if getattr(dt.dt, "tz", None) is not None:
-            dt = dt.dt.tz_convert("UTC").dt.tz_localize(None)
-        ns = dt.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64)
-        ns[dt.isna().to_numpy()] = np.nan
-        return ns / 1e9
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _from_float(v: np.ndarray, kind: ColumnKind, dtype: str) -> pd.Series:
-    if kind is ColumnKind.DATETIME:
-        ns = np.where(np.isnan(v), 0, v * 1e9).astype("int64")
-        dt = pd.Series(ns.astype("datetime64[ns]"))
-        dt[np.isnan(v)] = pd.NaT
-        return _restore_dtype(dt, dtype)
-    s = pd.Series(v)
-    if np.isnan(v).any() and np.dtype(dtype).kind in "iu" if _is_numpy_dtype(dtype) else False:
-        return s  # a numpy int column cannot hold nulls; keep float64
-    return _restore_dtype(s, dtype)
-
-
-def _is_numpy_dtype(dtype: str) -> bool:
-    try:
-        np.dtype(dtype)
-        return True
-    except TypeError:
-        return False
-
-
-def _restore_dtype(s: pd.Series, dtype: str) -> pd.Series:
-    try:
-        if dtype.startswith("datetime64") and "," in dtype:  # tz-aware: datetime64[ns, UTC]
-            tz = dtype.split(",", 1)[1].rstrip("]").strip()
-            return pd.to_datetime(s).dt.tz_localize("UTC").dt.tz_convert(tz)
-        if dtype == "bool" and s.isna().any():
-            return s.astype("boolean")
-        return s.astype(dtype)
-    except (TypeError, ValueError) as e:
-        raise SchemaError(f"cannot restore dtype {dtype!r} on output: {e}") from None
-
-
-def _fresh_ids(dtype: str, n: int, start: int) -> pd.Series:
-    ids = np.arange(start, start + n, dtype=np.int64)
-    if _is_numpy_dtype(dtype) and np.dtype(dtype).kind in "iu":
-        return pd.Series(ids).astype(dtype)
-    width = max(8, len(str(start + n)))
-    return pd.Series([f"syn-{i:0{width}d}" for i in ids]).astype(dtype)

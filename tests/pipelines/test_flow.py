@@ -111,7 +111,7 @@ def test_request_conditions_known_rows_and_dp_publish_what_they_ask_for(tmp_path
 def test_gate_failure_publishes_nothing_and_fails_the_flow_run(tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-    from pipelines.synthesize import RunRejected, outcome_of
+    from pipelines.runs import RunRejected, outcome_of
     state = synthesize(str(write_request(tmp_path, gates={**OFF, "max_detection_auc": 0.5})), return_state=True)
     # a rejected run is a FAILED flow run named "Rejected", its message the reasons: alerts fire
     assert state.is_failed() and state.name == "Rejected"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.server import prefect_server, use_server
-from pipelines.synthesize import run_request, run_requests
+from pipelines.runs import run_request, run_requests
 from synthgan.errors import ConfigError
 from synthgan.request import ExecutorSpec
 from tests.pipelines.test_flow import write_request

@@ -1,6 +1,6 @@
 import numpy as np
 
-from synthgan.synthesizers.conditions import ConditionSampler
+from synthgan.synthesizers.tabular.conditions import ConditionSampler
 
 
 def test_training_rows_hold_the_condition_and_rare_levels_are_seen():

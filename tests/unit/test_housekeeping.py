@@ -1,4 +1,4 @@
-"""Work folders of real data: private, removed, and swept up after a crash (synthgan.housekeeping)."""
+"""Work folders of real data: private, removed, and swept up after a crash (synthgan.steps.housekeeping)."""
 
 import json
 import os
@@ -8,10 +8,10 @@ import sys
 import tempfile
 import threading
 
-from synthgan.housekeeping import make_work, remove_work, sweep
+from synthgan.steps.housekeeping import make_work, remove_work, sweep
 from synthgan.publish import publish_run
 from synthgan.schema import infer_schema
-from synthgan.synthesizers.persistence import AtomicFolder
+from synthgan.files import AtomicFolder
 from tests.conftest import make_mixed
 
 

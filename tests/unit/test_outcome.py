@@ -8,9 +8,9 @@ import yaml
 
 from synthgan.contracts import draft_suite, save_suite, validate_frame
 from synthgan.errors import ConfigError, ContractError, OutputError
-from synthgan.evaluate.gates import GateResult
+from synthgan.evaluate.results import GateResult
 from synthgan.outcome import Outcome, Reason
-from synthgan.preflight import check_request, check_writable
+from synthgan.steps.preflight import check_request, check_writable
 from synthgan.request import load_request
 from tests.conftest import make_mixed
 
@@ -106,10 +106,10 @@ def test_output_under_a_file_is_refused(tmp_path):
 
 def test_model_cache_key_follows_the_full_configuration(tmp_path):
     """An explicit default is the same model; any hyperparameter the model trains with is in the key."""
-    from synthgan.steps import model_folder
-    from synthgan.synthesizers.tabular import TabularGANConfig
+    from synthgan.steps.common import model_folder
+    from synthgan.synthesizers.tabular import TabularGAN
     path, _ = write_request(tmp_path)
     base = model_folder(load_request(path), "fp")
-    same = load_request(path, {"model": {"hyperparameters": {"min_steps": TabularGANConfig().min_steps}}})
+    same = load_request(path, {"model": {"hyperparameters": {"min_steps": TabularGAN().min_steps}}})
     other = load_request(path, {"model": {"hyperparameters": {"pac": 5}}})
     assert model_folder(same, "fp") == base and model_folder(other, "fp") != base

@@ -39,7 +39,7 @@ def test_the_accountant_stays_within_the_budget_and_the_model_folder_records_it(
     assert spent(PrivacySpec(2.0, 1e-4), dp["noise_multiplier"], dp["sample_rate"], 48) > 2.0
     private.save(tmp_path / "m")
     loaded = TabularGAN.load(tmp_path / "m")
-    assert loaded.privacy_spent_ == dp and loaded.config.privacy["epsilon"] == 2.0
+    assert loaded.privacy_spent_ == dp and loaded.settings_.privacy["epsilon"] == 2.0
 
 
 def test_the_noise_is_applied_and_a_seed_decides_everything(table, private):
@@ -76,7 +76,7 @@ def test_impossible_budgets_are_clear_errors_before_training(table):
 ])
 def test_malformed_budgets_name_the_key(spec, message):
     with pytest.raises(ConfigError, match=message):
-        TabularGAN(privacy=spec)
+        TabularGAN(privacy=spec).validate_params()                        # as fit checks them
 
 
 @pytest.mark.parametrize("accountant", ["rdp", "prv"])
@@ -109,7 +109,7 @@ def private_series(sines):
 
 
 def test_a_series_model_spends_one_budget_over_every_network_that_reads_series(private_series, tmp_path):
-    from synthgan.synthesizers.persistence import read_json
+    from synthgan.files import read_json
     from synthgan.synthesizers.timeseries import TimeSeriesGAN
     dp, spec = private_series.privacy_spent_, PrivacySpec(5.0, 1e-4)
     static, guide = dp["static"], dp["guide"]
@@ -141,11 +141,12 @@ def test_the_static_count_table_noises_every_cell_and_spends_its_budget(sines, t
     one, every cell of the cross product noised (an empty one too), the accountant's epsilon within
     the target; little noise keeps the real joint, conditions hold exactly, save and load keep it."""
     from synthgan.errors import ConditionError
-    from synthgan.synthesizers.histogram import DiscreteHistogram
+    from synthgan.synthesizers.timeseries.histogram import DiscreteHistogram
     from synthgan.synthesizers.timeseries import TimeSeriesGAN
+    from synthgan.synthesizers.timeseries.static import static_schema
     rows = _static_rows(sines)
     rows = rows[~((rows["speed"] == "fast") & (rows["site"] == "north"))].reset_index(drop=True)
-    schema = TimeSeriesGAN._static_schema(rows)
+    schema = static_schema(rows)
     exact = DiscreteHistogram({"epsilon": 100.0, "delta": 1e-4}, 0).fit(rows, schema)
     noisy = [DiscreteHistogram({"epsilon": 1.0, "delta": 1e-4}, seed).fit(rows, schema) for seed in range(10)]
     assert exact.shape_ == (2, 3) and exact.probabilities_.size == 6      # the empty (fast, north) cell too
@@ -173,26 +174,30 @@ def test_the_static_model_under_dp_is_the_count_table_only_where_its_noise_is_sm
     crossed with the label and site) on 250 series would be mostly noise, so a DP TabularGAN learns
     them; "never" always trains the GAN; "always" refuses a continuous attribute, naming it."""
     from synthgan.datasets import labelled_sines
-    from synthgan.synthesizers.histogram import DiscreteHistogram
+    from synthgan.synthesizers.timeseries.histogram import DiscreteHistogram
     from synthgan.synthesizers.timeseries import LENGTH, TimeSeriesGAN
+    from synthgan.synthesizers.timeseries.static import static_model, static_schema, static_table
     spec = PrivacySpec(5.0, 1e-4)
     six = _static_rows(sines)
     varied = labelled_sines(250, steps=24, seed=0)
     lengths = varied.groupby("machine").size().to_numpy()
-    many = TimeSeriesGAN._static_table(_static_rows(varied), lengths)
-    assert LENGTH in many and DiscreteHistogram.cells(many, TimeSeriesGAN._static_schema(many)) == 78
-    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict())._static_model(six, spec, 0), DiscreteHistogram)
-    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict())._static_model(many, spec, 0), TabularGAN)
-    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict(), static_histogram="always")._static_model(many, spec, 0),
+    many = static_table(_static_rows(varied), lengths)
+
+    def settings(**kw):
+        return TimeSeriesGAN(**kw).validate_params()
+    assert LENGTH in many and DiscreteHistogram.cells(many, static_schema(many)) == 78
+    assert isinstance(static_model(settings(privacy=spec.to_dict()), six, spec, 0), DiscreteHistogram)
+    assert isinstance(static_model(settings(privacy=spec.to_dict()), many, spec, 0), TabularGAN)
+    assert isinstance(static_model(settings(privacy=spec.to_dict(), static_histogram="always"), many, spec, 0),
                       DiscreteHistogram)
-    assert isinstance(TimeSeriesGAN(privacy=spec.to_dict(), static_histogram="never")._static_model(six, spec, 0),
+    assert isinstance(static_model(settings(privacy=spec.to_dict(), static_histogram="never"), six, spec, 0),
                       TabularGAN)
-    assert isinstance(TimeSeriesGAN()._static_model(six, None, 0), TabularGAN)          # without DP, as ever
+    assert isinstance(static_model(settings(), six, None, 0), TabularGAN)          # without DP, as ever
     with pytest.raises(ConfigError, match=r"static_histogram: 'always' needs discrete static attributes only; \['size'\]"):
-        TimeSeriesGAN(privacy=spec.to_dict(), static_histogram="always")._static_model(
-            six.assign(size=np.linspace(0, 1, len(six))), spec, 0)
+        static_model(settings(privacy=spec.to_dict(), static_histogram="always"),
+                     six.assign(size=np.linspace(0, 1, len(six))), spec, 0)
     with pytest.raises(ConfigError, match="static_histogram: expected one of auto, always, never"):
-        TimeSeriesGAN(static_histogram="sometimes")
+        TimeSeriesGAN(static_histogram="sometimes").validate_params()
 
 
 def test_series_noise_is_applied_and_a_seed_decides_everything(sines, private_series):
@@ -220,8 +225,8 @@ def test_impossible_series_budgets_are_clear_errors_before_training(sines):
         _fit_series(sines, privacy={"epsilon": 0.1, "delta": 1e-4}, static_privacy_share=0.7,
                     guide_privacy_share=1e-6, static_min_steps=1, guidance_steps=3000)
     with pytest.raises(ConfigError, match=r"static_privacy_share \+ guide_privacy_share: 0.5 \+ 0.5 leaves no"):
-        TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=0.5, guide_privacy_share=0.5)
+        TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=0.5, guide_privacy_share=0.5).validate_params()
     with pytest.raises(ConfigError, match=r"static_privacy_share: expected a number between 0 and 1"):
-        TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=1.0)
+        TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=1.0).validate_params()
     with pytest.raises(ConfigError, match=r"privacy.delta: required"):
-        TimeSeriesGAN(privacy={"epsilon": 1.0})
+        TimeSeriesGAN(privacy={"epsilon": 1.0}).validate_params()

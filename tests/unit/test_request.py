@@ -80,7 +80,7 @@ def test_the_row_ceiling_can_be_raised_on_purpose(tmp_path):
 
 
 def test_known_rows_are_read_like_the_source_and_checked_against_its_columns(tmp_path):
-    from synthgan.steps import read_request_known
+    from synthgan.steps.tabular import read_request_known
     (tmp_path / "known.csv").write_text("b,a\n x ,\n?,2\n")
     req = load_request(write(tmp_path, generate={"rows": 0, "known": "known.csv"}))
     assert req.generate.known == (tmp_path / "known.csv").resolve() and req.generate.conditioned
@@ -96,10 +96,10 @@ def test_known_rows_are_read_like_the_source_and_checked_against_its_columns(tmp
 
 
 def test_a_privacy_budget_reaches_the_model_and_sets_the_epsilon_gate(tmp_path):
-    from synthgan.preflight import build_model
+    from synthgan.steps.preflight import build_model
     req = load_request(write(tmp_path, privacy={"epsilon": 3, "delta": 1e-5}))
     assert req.quality_gates.max_epsilon == 3.0
-    assert build_model(req).config.privacy == {"epsilon": 3.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "rdp"}
+    assert build_model(req).validate_params().privacy == {"epsilon": 3.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "rdp"}
     req = load_request(write(tmp_path, privacy={"epsilon": 3, "delta": 1e-5}, gates={"max_epsilon": 5}))
     assert req.quality_gates.max_epsilon == 5.0
     assert load_request(write(tmp_path)).quality_gates.max_epsilon is None
@@ -107,12 +107,12 @@ def test_a_privacy_budget_reaches_the_model_and_sets_the_epsilon_gate(tmp_path):
 
 def test_a_timeseries_request_takes_a_privacy_budget(tmp_path):
     from synthgan.datasets import labelled_sines
-    from synthgan.preflight import build_model
+    from synthgan.steps.preflight import build_model
     labelled_sines(n=20, steps=16).to_csv(tmp_path / "m.csv", index=False)
     req = {"name": "m", "modality": "timeseries", "source": {"path": "m.csv"}, "privacy": {"epsilon": 4, "delta": 1e-5},
            "series": {"entity": "machine", "time": "step", "static": ["speed"], "features": ["vibration"]}}
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(req))
     loaded = load_request(tmp_path / "r.yaml")
-    assert loaded.series_gates.max_epsilon == 4.0 and build_model(loaded).config.privacy["epsilon"] == 4.0
+    assert loaded.series_gates.max_epsilon == 4.0 and build_model(loaded).validate_params().privacy["epsilon"] == 4.0
     (tmp_path / "r.yaml").write_text(yaml.safe_dump({**req, "privacy": None}))
     assert load_request(tmp_path / "r.yaml").series_gates.max_epsilon is None

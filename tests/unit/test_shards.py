@@ -11,7 +11,7 @@ import pytest
 from synthgan import TabularGAN
 from synthgan.errors import ConfigError
 from synthgan.publish import PublishError, publish_parts, write_parquet_atomic
-from synthgan.shards import combined_hash, plan_shards, read_prefix, sample_shard
+from synthgan.steps.shards import combined_hash, plan_shards, read_prefix, sample_shard
 from tests.conftest import make_mixed
 
 
@@ -50,7 +50,7 @@ def test_shards_give_the_same_rows_in_any_order(model_dir, tmp_path):
 
 def test_a_streamed_shard_holds_the_rows_of_one_sample_call(model_dir, tmp_path):
     from synthgan.publish import content_hash
-    from synthgan.shards import Shard
+    from synthgan.steps.shards import Shard
     gan = TabularGAN.load(model_dir)
     shard = Shard(index=3, rows=70_000, offset=500, seed=11)
     result = sample_shard(model_dir, shard, tmp_path)
@@ -87,7 +87,7 @@ def test_publish_parts_links_parts_and_refuses_mixed_schemas(model_dir, tmp_path
 
 def test_every_row_of_a_shard_is_checked_for_copies_of_training_rows(model_dir, tmp_path):
     from synthgan.evaluate import QualityGates, evaluate_tabular
-    from synthgan.shards import Shard
+    from synthgan.steps.shards import Shard
     shard = Shard(index=0, rows=3000, offset=0, seed=4, condition=("group", "c"))
     first = pd.read_parquet(sample_shard(model_dir, shard, tmp_path / "a")["path"])
     # Training rows that the same shard will draw again (rows 2,500-2,599, far past any evaluated

@@ -77,7 +77,7 @@ def test_state_is_json_and_round_trips(mixed):
 def test_torch_span_decode_matches_numpy_argmax(mixed):
     import torch
 
-    from synthgan.synthesizers.spans import SpanOps
+    from synthgan.synthesizers.tabular.spans import SpanOps
     t, enc = fit_transformer(mixed)
     dense = torch.as_tensor(enc.dense(t.layout_)) * 50.0  # sharp logits: Gumbel noise cannot flip them
     ops = SpanOps(t.layout_, torch.device("cpu"))
