@@ -6,6 +6,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class SeededDropout(nn.Module):
@@ -24,6 +25,57 @@ class SeededDropout(nn.Module):
             return x
         keep = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype) >= self.p
         return x * keep / (1.0 - self.p)
+
+
+class SpectralNorm:
+    """Mixin: divides the weight by its largest singular value, estimated by power iteration (its
+    own here, not torch's parametrization, so the start vector comes from the caller's seeded
+    generator: see :func:`build_seeded`)."""
+
+    def _init_sn(self) -> None:
+        out = self.weight.shape[0]
+        self.register_buffer("sn_u", torch.empty(out))
+
+    def reset_u(self, generator: torch.Generator) -> None:
+        with torch.no_grad():
+            self.sn_u.copy_(F.normalize(torch.randn(self.sn_u.shape, generator=generator), dim=0))
+
+    def normalised_weight(self) -> torch.Tensor:
+        w = self.weight.flatten(1)
+        with torch.no_grad():
+            v = F.normalize(w.t() @ self.sn_u, dim=0, eps=1e-12)
+            u = F.normalize(w @ v, dim=0, eps=1e-12)
+            if self.training:
+                self.sn_u.copy_(u)
+        sigma = torch.dot(u, w @ v)
+        return self.weight / sigma
+
+
+class SNConv1d(nn.Conv1d, SpectralNorm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_sn()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.normalised_weight(), self.bias)
+
+
+class SNConv2d(nn.Conv2d, SpectralNorm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_sn()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.normalised_weight(), self.bias)
+
+
+class SNLinear(nn.Linear, SpectralNorm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_sn()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.normalised_weight(), self.bias)
 
 
 def build_seeded(factory, generator: torch.Generator, device: torch.device) -> nn.Module:
@@ -55,7 +107,7 @@ def build_seeded(factory, generator: torch.Generator, device: torch.device) -> n
                 nn.init.uniform_(p, -bound, bound, generator=generator)
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, generator=generator)
-    for m in module.modules():               # spectral-norm start vectors (synthgan.models.image)
+    for m in module.modules():               # spectral-norm start vectors (SpectralNorm)
         if hasattr(m, "reset_u"):
             m.reset_u(generator)
     leftover = [n for n, p in module.named_parameters() if not torch.isfinite(p).all()]

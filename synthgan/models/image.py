@@ -16,45 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-class _SpectralNorm:
-    """Mixin: divides the weight by its largest singular value, estimated by power iteration."""
-
-    def _init_sn(self) -> None:
-        out = self.weight.shape[0]
-        self.register_buffer("sn_u", torch.empty(out))
-
-    def reset_u(self, generator: torch.Generator) -> None:
-        with torch.no_grad():
-            self.sn_u.copy_(F.normalize(torch.randn(self.sn_u.shape, generator=generator), dim=0))
-
-    def normalised_weight(self) -> torch.Tensor:
-        w = self.weight.flatten(1)
-        with torch.no_grad():
-            v = F.normalize(w.t() @ self.sn_u, dim=0, eps=1e-12)
-            u = F.normalize(w @ v, dim=0, eps=1e-12)
-            if self.training:
-                self.sn_u.copy_(u)
-        sigma = torch.dot(u, w @ v)
-        return self.weight / sigma
-
-
-class SNConv2d(nn.Conv2d, _SpectralNorm):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_sn()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._conv_forward(x, self.normalised_weight(), self.bias)
-
-
-class SNLinear(nn.Linear, _SpectralNorm):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_sn()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.normalised_weight(), self.bias)
+from synthgan.models.common import SNConv2d, SNLinear
 
 
 def n_stages(size: int) -> int:

@@ -40,7 +40,7 @@ def save_series_model(gan, directory: Path) -> Path:
 
 
 def load_series_model(cls, directory: Path, device: str):
-    from synthgan.models.timeseries import SequenceGenerator
+    from synthgan.synthesizers.timeseries.nets import generator_for
     from synthgan.synthesizers.timeseries.histogram import FILE as HISTOGRAM_FILE
     from synthgan.synthesizers.timeseries.histogram import DiscreteHistogram
     from synthgan.synthesizers.tabular import TabularGAN
@@ -63,8 +63,7 @@ def load_series_model(cls, directory: Path, device: str):
             gan.static_gan_ = TabularGAN.load(directory / "static", device=device) if (directory / "static").is_dir() else None
         c = gan.settings_
         import torch
-        gan.generator_ = SequenceGenerator(c.step_noise, c.global_noise, gan.cond_dim_, len(sr["features"]),
-                                           c.hidden, c.layers, c.output_noise).to(gan.device_)
+        gan.generator_ = generator_for(c, gan.cond_dim_, len(sr["features"])).to(gan.device_)
         try:
             gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
         except RuntimeError as e:

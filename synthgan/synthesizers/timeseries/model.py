@@ -48,11 +48,11 @@ import torch
 from synthgan.errors import ConfigError, DataError
 from synthgan.ingest.timeseries import SeriesData, read_series
 from synthgan.models.common import build_seeded
-from synthgan.models.timeseries import SequenceCritic, SequenceGenerator
 from synthgan.synthesizers import base
 from synthgan.synthesizers.base import Settings, Synthesizer
 from synthgan.synthesizers.tabular.model import privacy_setting
 from synthgan.synthesizers.timeseries.guide import attribute_codes, train_guide
+from synthgan.synthesizers.timeseries.nets import critic_for, generator_for
 from synthgan.synthesizers.timeseries.problem import MomentProblem, PrivateSeriesProblem
 from synthgan.synthesizers.timeseries.scaling import UNIT, scale_columns, scale_of, scaled, split_scale
 from synthgan.synthesizers.timeseries.static import (LENGTH, privacy_plan, schedule, static_model, static_schema,
@@ -134,6 +134,8 @@ class TimeSeriesGAN(Synthesizer):
         "static_histogram": base.one_of("auto", "always", "never"), "min_steps": base.non_negative_int,
         "static_min_steps": base.non_negative_int, "guidance_steps": base.non_negative_int,
         "privacy": privacy_setting, "static_privacy_share": base.share, "guide_privacy_share": base.share,
+        "architecture": base.one_of("gru", "conv"), "condition": base.one_of("concat", "projection"),
+        "loss": base.one_of("wgan-gp", "hinge"),
     }
 
     def __init__(self, *, epochs: int = 300, batch_size: int = 128, step_noise: int = 8, global_noise: int = 16,
@@ -143,7 +145,8 @@ class TimeSeriesGAN(Synthesizer):
                  guidance_weight: float = 1.0, guidance_steps: int = 600, output_noise: bool = True,
                  roughness_weight: float = 1.0, guide_shape: bool = False, series_scale: str = "auto",
                  privacy: dict | None = None, static_privacy_share: float = 0.25, guide_privacy_share: float = 0.25,
-                 static_histogram: str = "auto", random_state: int | None = None, device: str = "auto",
+                 static_histogram: str = "auto", architecture: str = "gru", condition: str = "concat",
+                 loss: str = "wgan-gp", random_state: int | None = None, device: str = "auto",
                  verbose: bool = False) -> None:
         self.epochs, self.batch_size, self.step_noise, self.global_noise = epochs, batch_size, step_noise, global_noise
         self.hidden, self.layers, self.critic_channels, self.lr_g, self.lr_d = hidden, layers, critic_channels, lr_g, lr_d
@@ -153,6 +156,7 @@ class TimeSeriesGAN(Synthesizer):
         self.output_noise, self.roughness_weight, self.guide_shape = output_noise, roughness_weight, guide_shape
         self.series_scale, self.privacy, self.static_histogram = series_scale, privacy, static_histogram
         self.static_privacy_share, self.guide_privacy_share = static_privacy_share, guide_privacy_share
+        self.architecture, self.condition, self.loss = architecture, condition, loss
         self.random_state, self.device, self.verbose = random_state, device, verbose
 
     def _check_settings(self, s: Settings) -> None:
@@ -218,10 +222,8 @@ class TimeSeriesGAN(Synthesizer):
         n_feat, t = series.values.shape[2], series.max_len
         self.cond_dim_ = cond.shape[1]
         init = torch.Generator().manual_seed(int(s_init.generate_state(1)[0]))
-        self.generator_ = build_seeded(lambda: SequenceGenerator(cfg.step_noise, cfg.global_noise, self.cond_dim_,
-                                                                 n_feat, cfg.hidden, cfg.layers, cfg.output_noise),
-                                       init, dev)
-        critic = build_seeded(lambda: SequenceCritic(t, n_feat, self.cond_dim_, cfg.critic_channels), init, dev)
+        self.generator_ = build_seeded(lambda: generator_for(cfg, self.cond_dim_, n_feat), init, dev)
+        critic = build_seeded(lambda: critic_for(cfg, self.cond_dim_, n_feat, t), init, dev)
         torch_rng = torch.Generator(device=dev).manual_seed(int(s_train.generate_state(1)[0]))
         mask = np.arange(t)[None, :] < series.lengths[:, None]
         mid = half = None
@@ -252,7 +254,7 @@ class TimeSeriesGAN(Synthesizer):
                                                             mask_t, table, int(s_init.generate_state(2)[1]))
             problem = MomentProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, codes, guide)
         _, epochs, steps_per_epoch = schedule(cfg, len(mask))
-        tc = self._trainer_config(cfg, epochs, steps_per_epoch, gp_fraction=1.0, pac=1)
+        tc = self._trainer_config(cfg, epochs, steps_per_epoch, gp_fraction=1.0, pac=1, loss=cfg.loss)
         if plan:
             trainer = private.PrivateCriticTrainer(self.generator_, critic, problem, tc, dev, torch_rng,
                                                    plan["noise_multiplier"], plan["spec"].max_grad_norm, problem.batch)
