@@ -8,10 +8,10 @@ at 2,000 series and batch 128 a series joins 6.4 % of the batches.
 For each seed, TimeSeriesGANs with the same step budget (``--steps`` generator steps for the
 series and for the static attributes):
 - ``no_dp``: the house default;
-- ``no_dp_plain``: without the losses DP turns off (moments, roughness, guidance classifier), so
-  that the cost of DP's noise and the cost of those losses are told apart;
+- ``no_dp_plain``: without the loss DP turns off (the moment loss: moments and texture), so that
+  the cost of DP's noise and the cost of that loss are told apart;
 - ``dp_eps10``, ``dp_eps3``: DP, delta 1e-5 (synthgan.train.private): the static attributes (label,
-  site, length: 78 cells) as a noisy count table, the guide and the feature critic by DP-SGD;
+  site, length: 78 cells) as a noisy count table, the feature critic by DP-SGD;
 - ``dp_eps3_static_gan``: the same at epsilon 3 with the static attributes learned by a DP
   TabularGAN instead (``static_histogram="never"``, as before the count table).
 Each samples as many series as it was trained on; ``evaluate_timeseries`` scores them: label
@@ -57,7 +57,7 @@ from synthgan.synthesizers.timeseries import TimeSeriesGAN  # noqa: E402
 SPEC = {"entity": "machine", "time": "step", "static": ["speed", "site"], "features": ["vibration", "temperature"]}
 LABEL = "speed"
 DELTA = 1e-5
-PLAIN = {"guidance_weight": 0.0, "moment_weight": 0.0, "roughness_weight": 0.0}
+PLAIN = {"moment_weight": 0.0}
 CONFIGS = {"no_dp": {}, "no_dp_plain": PLAIN,
            "dp_eps10": {"privacy": {"epsilon": 10.0, "delta": DELTA}},
            "dp_eps3": {"privacy": {"epsilon": 3.0, "delta": DELTA}},

@@ -251,7 +251,7 @@ def differential_privacy_section(dp: dict | None) -> str:
                   f"{static['cells']:,}, {static['noise_multiplier']:.3f}"]] if static.get("mechanism") else \
             [["static attributes: noise multiplier, sample rate, steps",
               f"{static['noise_multiplier']:.3f}, {static['sample_rate']:.4f}, {static['steps']:,}"]]
-    guide = dp.get("guide")
+    guide = dp.get("guide")                                   # models saved before the redesign
     if guide:
         rows += [["guidance classifier: noise multiplier, sample rate, steps",
                   f"{guide['noise_multiplier']:.3f}, {guide['sample_rate']:.4f}, {guide['steps']:,}"]]
@@ -261,8 +261,8 @@ def differential_privacy_section(dp: dict | None) -> str:
                  "count noised (the Gaussian mechanism), on its share of epsilon" if counted else
                  "the static attributes' critic was trained with DP-SGD (Opacus) on its share of epsilon")
         text = ("Everything that read real series was differentially private, the privacy unit being one series "
-                f"(its attributes and all its steps): {first}; the guidance classifier (when there is one) was "
-                "trained with DP-SGD on its share, the feature critic on the rest, all composed by the accountant. "
+                f"(its attributes and all its steps): {first}; the feature critic was trained with DP-SGD on the "
+                "rest, both composed by the accountant. "
                 "The generators learn from these alone, and the "
                 "feature generator is conditioned on attributes drawn from the DP static model. The global value ranges, the series' time grid and the static transformer's "
                 "statistics were taken from the data as public metadata: they are <b>not</b> covered by epsilon.")

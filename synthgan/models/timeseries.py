@@ -1,5 +1,7 @@
-"""Networks of the time-series GAN: a recurrent feature generator conditioned on static attributes,
-and a convolutional critic over (features, validity mask) with the attributes joined at the end."""
+"""Networks of the time-series GAN: a convolutional feature generator that writes every step at
+once, conditioned on static attributes, and a convolutional critic over (features, validity mask)
+that reads the attributes by projection. The recurrent generator of earlier releases stays, so
+their model folders still load and sample (``synthgan.timeseries/1``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from synthgan.models.common import SNConv1d, SNLinear
 
 
 class SequenceGenerator(nn.Module):
-    """GRU over per-step noise, with series-level noise and the condition setting its initial state
+    """The generator of model folders saved before the redesign (``synthgan.timeseries/1``; loaded,
+    never trained now). GRU over per-step noise, with series-level noise and the condition setting its initial state
     and joining every step. Output (B, T, F) in [-1, 1].
 
     With ``output_noise``, each step also adds white noise of a scale the GRU sets per step and
@@ -30,48 +33,16 @@ class SequenceGenerator(nn.Module):
         self.out = nn.Linear(hidden, n_features)
         self.noise_scale = nn.Linear(hidden, n_features) if output_noise else None
 
-    def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor,
-                with_shape: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """The series; with ``with_shape``, also the series without its output noise (the shape)."""
+    def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         b, t, _ = z_steps.shape
         ctx = torch.cat([z_global, cond], dim=1)                                   # (B, Zg + C)
         h0 = torch.tanh(self.init(ctx)).view(b, self.layers, self.hidden).transpose(0, 1).contiguous()
         y, _ = self.gru(torch.cat([z_steps, ctx[:, None, :].expand(b, t, ctx.shape[1])], dim=2), h0)
         mean = self.out(y)
         if self.noise_scale is None:
-            out = torch.tanh(mean)
-            return (out, out) if with_shape else out
+            return torch.tanh(mean)
         eps = z_steps[:, :, torch.arange(self.n_features, device=z_steps.device) % z_steps.shape[2]]
-        out = torch.tanh(mean + nn.functional.softplus(self.noise_scale(y) - 3.0) * eps)
-        return (out, torch.tanh(mean)) if with_shape else out
-
-
-class SequenceCritic(nn.Module):
-    """Reads a flat (B, T * (F + 1) + C) input: the masked features with the mask as one more
-    channel, then the condition. Dilated 1-d convolutions (receptive field 29 steps) pooled over
-    the valid steps (mean and standard deviation), plus a dense view of the whole sequence."""
-
-    def __init__(self, max_len: int, n_features: int, cond_dim: int, channels: int = 64) -> None:
-        super().__init__()
-        self.t, self.c_in = max_len, n_features + 1
-        self.conv = nn.Sequential(
-            nn.Conv1d(self.c_in, channels, 5, padding=2), nn.LeakyReLU(0.2),
-            nn.Conv1d(channels, channels, 5, padding=4, dilation=2), nn.LeakyReLU(0.2),
-            nn.Conv1d(channels, channels, 5, padding=8, dilation=4), nn.LeakyReLU(0.2))
-        self.dense = nn.Sequential(nn.Linear(max_len * self.c_in, 2 * channels), nn.LeakyReLU(0.2))
-        self.head = nn.Sequential(nn.Linear(4 * channels + cond_dim, channels), nn.LeakyReLU(0.2),
-                                  nn.Linear(channels, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n_seq = self.t * self.c_in
-        seq, cond = x[:, :n_seq], x[:, n_seq:]
-        s = seq.view(-1, self.t, self.c_in)                                        # (B, T, F + 1)
-        mask = s[:, :, -1:].transpose(1, 2)                                         # (B, 1, T)
-        h = self.conv(s.transpose(1, 2)) * mask                                     # (B, ch, T)
-        n = mask.sum(dim=2).clamp_min(1.0)
-        mean = h.sum(dim=2) / n
-        std = ((h - mean[:, :, None]) ** 2 * mask).sum(dim=2).div(n).add(1e-6).sqrt()
-        return self.head(torch.cat([mean, std, self.dense(seq), cond], dim=1))
+        return torch.tanh(mean + nn.functional.softplus(self.noise_scale(y) - 3.0) * eps)
 
 
 def positions(t: int, n_freq: int, device: torch.device) -> torch.Tensor:
@@ -103,8 +74,7 @@ class ConvSeriesGenerator(nn.Module):
         self.noise = nn.ModuleList(nn.Conv1d(step_noise, channels, 1, bias=False) for _ in range(stages))
         self.out = nn.Conv1d(channels, n_features, 1)
 
-    def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor,
-                with_shape: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, z_steps: torch.Tensor, z_global: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         b, t, _ = z_steps.shape
         ctx = torch.cat([z_global, cond], 1)
         film = self.film(ctx).view(b, self.stages, 2, self.channels, 1)
@@ -117,30 +87,31 @@ class ConvSeriesGenerator(nn.Module):
             x = torch.cat([h, positions(steps, self.N_FREQ, h.device).expand(b, -1, -1)], 1)
             h = nn.functional.leaky_relu(self.convs[i](x) + self.noise[i](noise), 0.2)
             h = h * (1 + film[:, i, 0]) + film[:, i, 1]
-        out = torch.tanh(self.out(h)).transpose(1, 2)                               # (B, T, F)
-        return (out, out) if with_shape else out
+        return torch.tanh(self.out(h)).transpose(1, 2)                              # (B, T, F)
 
 
 class ConvSeriesCritic(nn.Module):
-    """Reads the flat (B, T * (F + 1) + C) input of :class:`SequenceCritic`: 1-d convolutions over
-    the masked features, the mask and the steps' positions, twice halving the steps, pooled over the
-    valid steps (mean and standard deviation). The condition enters by projection (Miyato & Koyama,
-    2018: the score plus the inner product of an embedding of the condition with the pooled
-    features), or, with ``projection=False``, joined to the pooled features."""
+    """Reads a flat (B, T * (F + 1) + C) input: the masked features with the mask as one more
+    channel, then the condition. 1-d convolutions over the features, the mask and the steps'
+    positions, twice halving the steps, pooled over the valid steps (mean and standard deviation).
+    The condition enters by projection (Miyato & Koyama, 2018: the score plus the inner product of
+    an embedding of the condition with the pooled features; joining it to the features instead
+    measured the same). With ``spectral``, every layer is spectrally normalised (the hinge loss'
+    critic; a DP fit trains a plain one with the gradient penalty, whose per-sample gradients
+    Opacus computes)."""
 
     def __init__(self, max_len: int, n_features: int, cond_dim: int, channels: int = 64,
-                 projection: bool = True, spectral: bool = False) -> None:
+                 spectral: bool = True) -> None:
         super().__init__()
-        self.t, self.c_in, self.projection = max_len, n_features + 1, projection
+        self.t, self.c_in = max_len, n_features + 1
         n_pos = 2 * ConvSeriesGenerator.N_FREQ
         conv, lin = (SNConv1d, SNLinear) if spectral else (nn.Conv1d, nn.Linear)
         self.conv = nn.ModuleList([conv(self.c_in + n_pos, channels, 5, padding=2),
                                    conv(channels, channels, 5, stride=2, padding=2),
                                    conv(channels, 2 * channels, 5, stride=2, padding=2)])
         feat = 4 * channels                                                       # mean and std of 2 * ch
-        self.embed = lin(cond_dim, feat, bias=False) if projection and cond_dim else None
-        self.head = nn.Sequential(lin(feat + (0 if projection else cond_dim), channels), nn.LeakyReLU(0.2),
-                                  lin(channels, 1))
+        self.embed = lin(cond_dim, feat, bias=False) if cond_dim else None
+        self.head = nn.Sequential(lin(feat, channels), nn.LeakyReLU(0.2), lin(channels, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n_seq = self.t * self.c_in
@@ -156,7 +127,5 @@ class ConvSeriesCritic(nn.Module):
         mean = h.sum(dim=2) / n
         std = ((h - mean[:, :, None]) ** 2 * mask).sum(dim=2).div(n).add(1e-6).sqrt()
         feat = torch.cat([mean, std], 1)
-        if not self.projection:
-            return self.head(torch.cat([feat, cond], 1))
         score = self.head(feat)
         return score if self.embed is None else score + (self.embed(cond) * feat).sum(1, keepdim=True)

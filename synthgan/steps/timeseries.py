@@ -117,7 +117,7 @@ def evaluate(paths: dict, req: SynthesisRequest, work: Path, contract: dict | No
     outcome = Outcome.judge(gates, contract)
     (work / "report.html").write_text(render_series_report(ev, real_s, synth_s, gates, f"synthgan: {req.name}",
                                                            run=run_context(req, paths, contract, run, outcome),
-                                                           dp=scores["differential_privacy"]),
+                                                           dp=scores["differential_privacy"], label=req.target),
                                       encoding="utf-8")
     headline = [{"measure": "discriminative score (strong judge)", "value": scores["discriminative_score_strong"]},
                 {"measure": "label accuracy ratio", "value": scores["label_accuracy_ratio"]},

@@ -9,16 +9,18 @@ from synthgan.errors import ConfigError, ModelFileError
 from synthgan.files import read_json, verify_folder
 
 
-def read_model_config(directory: Path, fmt: str) -> dict:
-    """``directory/config.json`` of a saved model, checked to be of format ``fmt``, after every file
-    of the folder was checked against the manifest's SHA-256 digests."""
+def read_model_config(directory: Path, fmt: str | tuple[str, ...]) -> dict:
+    """``directory/config.json`` of a saved model, checked to be of format ``fmt`` (or one of them),
+    after every file of the folder was checked against the manifest's SHA-256 digests."""
     if not directory.is_dir():
         raise ModelFileError(f"{directory}: not a model folder (it does not exist or is a file)")
     verify_folder(directory)
     cfg = read_json(directory / "config.json")
-    if not isinstance(cfg, dict) or cfg.get("format") != fmt:
+    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt)
+    if not isinstance(cfg, dict) or cfg.get("format") not in formats:
         found = cfg.get("format") if isinstance(cfg, dict) else type(cfg).__name__
-        raise ModelFileError(f"{directory / 'config.json'}: format {found!r}, expected {fmt!r}")
+        expected = " or ".join(repr(f) for f in formats)
+        raise ModelFileError(f"{directory / 'config.json'}: format {found!r}, expected {expected}")
     if not isinstance(cfg.get("hyperparameters"), dict):
         raise ModelFileError(f"{directory / 'config.json'}: 'hyperparameters' must be a JSON object, got "
                              f"{cfg.get('hyperparameters')!r}")

@@ -296,6 +296,7 @@ def test_a_dp_timeseries_request_publishes_long_format_series_and_states_its_bud
     assert gate["status"] == "passed" and gate["threshold"] == 8 and gate["measured"] == dp["epsilon"]
     report = (run / "report.html").read_text()
     assert "Traces" in report and "Differential privacy" in report and "static attributes: epsilon spent alone" in report
+    assert "<h2>Series by class (speed)</h2>" in report          # the request's target: real beside synthetic
 
 
 def test_image_request_publishes_png_bytes_and_labels(tmp_path):

@@ -88,7 +88,7 @@ def test_calibration_spends_the_budget_with_either_accountant(accountant):
 
 # ----------------------------------------------------------------------------- time series
 SERIES = dict(epochs=1, min_steps=20, static_min_steps=20, static_epochs=1, batch_size=25, hidden=16,
-              critic_channels=16, step_noise=4, global_noise=4, guidance_steps=30, random_state=0, device="cpu")
+              critic_channels=16, step_noise=4, global_noise=4, random_state=0, device="cpu")
 SERIES_BUDGET = {"epsilon": 5.0, "delta": 1e-4}
 
 
@@ -112,19 +112,16 @@ def test_a_series_model_spends_one_budget_over_every_network_that_reads_series(p
     from synthgan.files import read_json
     from synthgan.synthesizers.timeseries import TimeSeriesGAN
     dp, spec = private_series.privacy_spent_, PrivacySpec(5.0, 1e-4)
-    static, guide = dp["static"], dp["guide"]
-    # the static attributes spend their share alone, the guide classifier within the two shares,
-    # and the feature critic the rest: all three, composed, within the budget
+    static = dp["static"]
+    # the static attributes spend their share alone and the feature critic the rest: both,
+    # composed, within the budget
     assert 0 < static["epsilon"] <= 5.0 * 0.25 < dp["epsilon"] <= 5.0 and dp["target_epsilon"] == 5.0
     assert static == private_series.static_gan_.privacy_spent_ and static["steps"] > 0
-    assert guide["steps"] == 30 and guide["sample_rate"] == pytest.approx(64 / 250)
-    assert dp["steps"] == 2 * 10 * 2 and dp["sample_rate"] == pytest.approx(25 / 250)
-    history = [(part["noise_multiplier"], part["sample_rate"], part["steps"]) for part in (static, guide, dp)]
+    assert dp["steps"] == 2 * 10 and dp["sample_rate"] == pytest.approx(25 / 250)
+    history = [(part["noise_multiplier"], part["sample_rate"], part["steps"]) for part in (static, dp)]
     assert spent(spec, history) == pytest.approx(dp["epsilon"])        # the accountant, asked again, agrees
-    assert spent(spec, history[:2]) <= 5.0 * 0.5 and spent(spec, history[2:]) < dp["epsilon"]
-    assert spent(spec, [*history[:2], (dp["noise_multiplier"], dp["sample_rate"], 4 * dp["steps"])]) > 5.0
-    # the guide, trained with DP-SGD, guides every discrete attribute (no choice made on real series)
-    assert private_series.guided_ == {"speed": True, "site": True}
+    assert spent(spec, history[1:]) < dp["epsilon"]
+    assert spent(spec, [history[0], (dp["noise_multiplier"], dp["sample_rate"], 4 * dp["steps"])]) > 5.0
     fast = private_series.sample(30, conditions={"speed": "fast"}, random_state=1)
     assert set(fast["speed"]) == {"fast"} and fast["machine"].nunique() == 30      # conditions stay exact
     private_series.save(tmp_path / "m")
@@ -221,11 +218,6 @@ def test_impossible_series_budgets_are_clear_errors_before_training(sines):
     with pytest.raises(ConfigError, match=r"after the \d+ steps spent before them"):
         _fit_series(sines, privacy={"epsilon": 0.1, "delta": 1e-4}, static_privacy_share=0.7,
                     static_min_steps=1, min_steps=2000)
-    with pytest.raises(ConfigError, match=r"this is the guidance classifier, on guide_privacy_share 1e-06"):
-        _fit_series(sines, privacy={"epsilon": 0.1, "delta": 1e-4}, static_privacy_share=0.7,
-                    guide_privacy_share=1e-6, static_min_steps=1, guidance_steps=3000)
-    with pytest.raises(ConfigError, match=r"static_privacy_share \+ guide_privacy_share: 0.5 \+ 0.5 leaves no"):
-        TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=0.5, guide_privacy_share=0.5).validate_params()
     with pytest.raises(ConfigError, match=r"static_privacy_share: expected a number between 0 and 1"):
         TimeSeriesGAN(privacy=SERIES_BUDGET, static_privacy_share=1.0).validate_params()
     with pytest.raises(ConfigError, match=r"privacy.delta: required"):

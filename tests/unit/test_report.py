@@ -216,7 +216,25 @@ def test_series_report_opens_with_the_verdict(tmp_path):
     assert "REJECTED" in head and "max_discriminative_score" in head and "max_predictive_ratio" in head
     assert "No contract" in page and "No training losses recorded" in page and "ts-run" in page
     plain = render_series_report(ev, real, synth, gates, "series")
-    assert "FAILED" in _before_first_section(plain) and "Traces" in plain
+    assert "FAILED" in _before_first_section(plain) and "Traces" in plain and "Series by class" not in plain
+
+
+def test_series_report_shows_each_class_real_beside_synthetic():
+    """With a label, one row per class: real series of that class beside synthetic ones of it,
+    each panel naming the class and how many series it holds."""
+    from synthgan.evaluate import series_report
+    real = read_series(waves(20, 0), "series", "step", static=["label"])
+    synth = read_series(waves(30, 1), "series", "step", static=["label"])
+    titles = [ax.get_title() for ax in series_report.class_figure(real, synth, "label").axes]
+    counts = {c: int((real.static["label"] == c).sum()) for c in ("a", "b")}
+    synth_counts = {c: int((synth.static["label"] == c).sum()) for c in ("a", "b")}
+    assert sorted(titles) == sorted([f"label = {c}: real ({counts[c]} series)" for c in "ab"] +
+                                    [f"label = {c}: synthetic ({synth_counts[c]} series)" for c in "ab"])
+    assert series_report.class_figure(real, synth, "no such column") is None
+    ev = SeriesEvaluation(0.4, 0.3, 0.2, 0.05, {"u": 0.9, "v": 0.8}, 1.0, {"label": 0.95},
+                          acf_real=np.zeros((3, 2)), acf_synthetic=np.zeros((3, 2)))
+    page = render_series_report(ev, real, synth, SeriesGates().check(ev.to_dict()), "series", label="label")
+    assert "<h2>Series by class (label)</h2>" in page
 
 
 def test_image_report_opens_with_the_verdict():

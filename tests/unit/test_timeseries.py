@@ -165,7 +165,6 @@ def test_classes_that_differ_only_in_shape_stay_recognisable_on_scarce_data():
     train, hold = movements(72, steps=64, seed=0), movements(150, steps=64, seed=1)
     gan = TimeSeriesGAN(epochs=1, min_steps=700, static_min_steps=300, random_state=0)
     gan.fit(train, entity="series", time="step", static=["shape", "site"])
-    assert "shape" in gan.guided_ and "site" not in gan.guided_          # site says nothing about the series
     synth = gan.sample(150, random_state=1)
     s, h = (read_series(d, "series", "step", ["signal"], ["shape", "site"]) for d in (synth, hold))
     hv, sv = scale_like(h.values, s.values)
@@ -174,31 +173,31 @@ def test_classes_that_differ_only_in_shape_stay_recognisable_on_scarce_data():
     assert acc >= 0.6, acc
 
 
-@pytest.mark.parametrize("guide_shape", [True, False])
-def test_guidance_reads_the_shape_not_the_output_noise(guide_shape):
-    """With ``guide_shape`` the guidance loss cannot move the output noise's scale (a generator must
-    not pass the frozen classifier by shaping bursts of noise) but still moves the shape; without
-    it, the noise scale is guided too."""
+def test_the_moment_loss_sees_texture_that_per_step_moments_miss():
+    """White noise and a smooth series of the same per-step mean and deviation: the per-step
+    moments alone cannot tell them apart, the texture term (mean |second difference|) can."""
     import torch
-    from synthgan.models.timeseries import SequenceGenerator
-    from synthgan.synthesizers.timeseries import TimeSeriesGAN
-    from synthgan.synthesizers.timeseries.guide import SeriesClassifier
     from synthgan.synthesizers.timeseries.problem import SeriesProblem
-    from synthgan.train.loop import Batch
-    torch.manual_seed(0)
-    cfg = TimeSeriesGAN(guide_shape=guide_shape).validate_params()
-    n, t = 16, 20
-    values, mask = torch.rand(n, t, 1) * 1.8 - 0.9, torch.ones(n, t)
-    codes = torch.randint(0, 3, (n, 1))
-    problem = SeriesProblem(values, mask, torch.zeros(n, 3), cfg, np.random.default_rng(0),
-                            torch.Generator().manual_seed(0), codes, SeriesClassifier(2, [3]).requires_grad_(False))
-    gen = SequenceGenerator(cfg.step_noise, cfg.global_noise, 3, 1, 16, 1, output_noise=True)
-    idx = torch.arange(n)
-    _, aux = problem.generate(gen, Batch(torch.cat([values, mask[:, :, None]], 2), torch.zeros(n, 3), (mask, idx)))
-    problem.guide.loss(aux, codes[idx]).backward()
-    moved = gen.noise_scale.weight.grad is not None and gen.noise_scale.weight.grad.abs().sum() > 0
-    assert moved is not guide_shape
-    assert gen.out.weight.grad.abs().sum() > 0                        # the shape is still guided
+    g = torch.Generator().manual_seed(0)
+    n, t = 400, 40
+    mask = torch.ones(n, t)
+    rough = torch.randn((n, t, 1), generator=g)
+    rough2 = torch.randn((n, t, 1), generator=g)
+    walk = torch.cumsum(torch.randn((n, t, 1), generator=g) * 0.1, 1) + torch.randn((n, 1, 1), generator=g)
+    smooth = (walk - walk.mean(0)) / walk.std(0)                        # per step: mean 0, sd 1
+    honest, smoothed = SeriesProblem.moment_loss(rough2, rough, mask), SeriesProblem.moment_loss(smooth, rough, mask)
+    assert honest < 0.3 and smoothed > 1.0, (honest, smoothed)
+
+
+def test_the_critic_is_spectrally_normalised_except_under_dp():
+    """The hinge loss' critic is spectrally normalised; a DP fit trains a plain one (Opacus' per-sample
+    gradients) with the gradient penalty."""
+    from synthgan.models.common import SpectralNorm
+    from synthgan.synthesizers.timeseries.nets import critic_for
+    cfg = TimeSeriesGAN().validate_params()
+    for private, expected in ((False, True), (True, False)):
+        critic = critic_for(cfg, 3, 2, 24, private=private)
+        assert any(isinstance(m, SpectralNorm) for m in critic.modules()) is expected
 
 
 def test_series_of_different_sizes_are_scaled_per_series(tmp_path):

@@ -14,7 +14,8 @@ from synthgan import files as io
 from synthgan.synthesizers import persistence
 from synthgan.train.device import resolve_device
 
-FORMAT = "synthgan.timeseries/1"
+FORMAT = "synthgan.timeseries/2"        # the convolutional generator
+RECURRENT = "synthgan.timeseries/1"     # folders saved before the redesign: a recurrent generator
 
 
 def save_series_model(gan, directory: Path) -> Path:
@@ -40,11 +41,11 @@ def save_series_model(gan, directory: Path) -> Path:
 
 
 def load_series_model(cls, directory: Path, device: str):
-    from synthgan.synthesizers.timeseries.nets import generator_for
+    from synthgan.synthesizers.timeseries.nets import generator_for, legacy_generator
     from synthgan.synthesizers.timeseries.histogram import FILE as HISTOGRAM_FILE
     from synthgan.synthesizers.timeseries.histogram import DiscreteHistogram
     from synthgan.synthesizers.tabular import TabularGAN
-    cfg = persistence.read_model_config(directory, FORMAT)
+    cfg = persistence.read_model_config(directory, (FORMAT, RECURRENT))
     with persistence.malformed_model(directory):
         saved = {"output_noise": False, **cfg["hyperparameters"]}   # folders saved before the option had none
         gan = cls.from_settings(saved, device=device)
@@ -61,9 +62,10 @@ def load_series_model(cls, directory: Path, device: str):
             gan.static_gan_ = DiscreteHistogram.load(directory / "static")
         else:
             gan.static_gan_ = TabularGAN.load(directory / "static", device=device) if (directory / "static").is_dir() else None
-        c = gan.settings_
-        import torch
-        gan.generator_ = generator_for(c, gan.cond_dim_, len(sr["features"])).to(gan.device_)
+        n_feat = len(sr["features"])
+        net = legacy_generator(saved, gan.cond_dim_, n_feat) if cfg["format"] == RECURRENT else \
+            generator_for(gan.settings_, gan.cond_dim_, n_feat)
+        gan.generator_ = net.to(gan.device_)
         try:
             gan.generator_.load_state_dict(io.load_weights(directory / "generator.safetensors", gan.device_))
         except RuntimeError as e:
@@ -73,5 +75,4 @@ def load_series_model(cls, directory: Path, device: str):
         gan.privacy_spent_ = cfg.get("privacy_spent")              # None: trained without DP
         gan.train_seconds_ = io.read_json(directory / "manifest.json").get("train_seconds", 0.0)
         gan._sample_seq_ = np.random.SeedSequence(gan.seed_).spawn(4)[3]
-        del torch
         return gan

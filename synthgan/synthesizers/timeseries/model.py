@@ -2,35 +2,33 @@
 
 A DoppelGANger-style split: the static attributes of a series, with its length when lengths vary,
 are one table learned by a :class:`TabularGAN` (so conditions on them are exact and mixed types,
-nulls and rare levels are handled as for tables); a recurrent feature generator, conditioned on the
-encoded attributes, writes the time steps. Both train with the shared adversarial loop.
+nulls and rare levels are handled as for tables); a convolutional feature generator, conditioned on
+the encoded attributes, writes every time step at once, coarse to fine (no recurrence: a training
+step is cheap on a CPU). The critic reads the series, their validity mask and the attributes by
+projection; it is spectrally normalised and trained with the hinge loss. Both train with the shared
+adversarial loop. The design was chosen by an ablation (docs/benchmarks.md, "Time series").
 
 For scarce data (tens of series): the budget is at least ``min_steps`` generator steps whatever
 the epochs (50 series are one batch an epoch); the critic sees real and fake series through the
 same random, differentiable augmentation (DiffAugment: scale, shift, jitter), so it cannot simply
-memorise the few real ones; and a small classifier trained on the real series (frozen) guides the
-generator: for each discrete attribute it can tell from the series (checked on held-out series),
-fake series must be recognised as the attribute they were conditioned on (with ``guide_shape``, read
-without their output noise). That is what makes series of one class look like that class, not
-only like series in general.
+memorise the few real ones; and the generator matches the real batch's per-step means and
+deviations and its texture (mean absolute second difference), ``moment_weight``.
 
-Texture and scale: the generator adds per-step white noise of a learned scale and a roughness loss
-matches the real series' second differences (a recurrent net alone writes series too smooth, which
-a strong judge sees at once); values map into [-0.9, 0.9] so tanh reaches the real extremes; and
-series of very different sizes or levels are scaled one by one, their midpoints and ranges learned
-as attributes (DoppelGANger's auto-normalisation; ``series_scale``).
+Scale: values map into [-0.9, 0.9] so tanh reaches the real extremes; series of very different
+sizes or levels are scaled one by one, their midpoints and ranges learned as attributes
+(DoppelGANger's auto-normalisation; ``series_scale``).
 
 Differential privacy (``privacy={"epsilon", "delta"}``; the privacy unit is one series, its static
 row and all its steps): the static attributes spend ``static_privacy_share`` of epsilon, as a noisy
 count table when they are all discrete and few enough (:mod:`~synthgan.synthesizers.timeseries.histogram`,
 ``static_histogram``), else as a TabularGAN whose critic trains with DP-SGD (see
-:mod:`synthgan.train.private`); the feature critic trains with
-DP-SGD on Poisson batches of series, its noise the least whose composition with the static part, in
-Opacus' accountant, stays within the budget; the guidance classifier is trained with DP-SGD too,
-on ``guide_privacy_share`` of epsilon. The feature generator is conditioned on attributes and
-lengths drawn from the DP static model, never on real series. The moment and roughness losses,
-which read real batches, are off under DP; the global value ranges, the scaling mode and the
-series' length and time grid are public metadata, as the tabular transformer's statistics are.
+:mod:`synthgan.train.private`); the feature critic (without spectral norm, with the gradient
+penalty: Opacus computes per-sample gradients of plain layers) trains with DP-SGD on Poisson
+batches of series, its noise the least whose composition with the static part, in Opacus'
+accountant, stays within the budget. The feature generator is conditioned on attributes and
+lengths drawn from the DP static model, never on real series. The moment loss, which reads real
+batches, is off under DP; the global value ranges, the scaling mode and the series' length and
+time grid are public metadata, as the tabular transformer's statistics are.
 """
 
 from __future__ import annotations
@@ -51,9 +49,8 @@ from synthgan.models.common import build_seeded
 from synthgan.synthesizers import base
 from synthgan.synthesizers.base import Settings, Synthesizer
 from synthgan.synthesizers.tabular.model import privacy_setting
-from synthgan.synthesizers.timeseries.guide import attribute_codes, train_guide
 from synthgan.synthesizers.timeseries.nets import critic_for, generator_for
-from synthgan.synthesizers.timeseries.problem import MomentProblem, PrivateSeriesProblem
+from synthgan.synthesizers.timeseries.problem import PrivateSeriesProblem, SeriesProblem
 from synthgan.synthesizers.timeseries.scaling import UNIT, scale_columns, scale_of, scaled, split_scale
 from synthgan.synthesizers.timeseries.static import (LENGTH, privacy_plan, schedule, static_model, static_schema,
                                                      static_table)
@@ -79,18 +76,17 @@ class TimeSeriesGAN(Synthesizer):
         Series per batch (shrunk to the data).
     step_noise, global_noise : int
         Sizes of the generator's per-step and per-series noise.
-    hidden, layers : int
-        Width and depth of the recurrent feature generator.
+    hidden : int
+        Channels of the convolutional feature generator.
     critic_channels : int
-        Channels of the critic's dilated convolutions.
+        Channels of the critic's convolutions.
     lr_g, lr_d : float
         Adam learning rates of the generator and the critic.
     d_steps : int
         Critic updates per generator update.
-    gp_weight : float
-        Weight of the WGAN gradient penalty.
     moment_weight : float
-        Weight of TimeGAN's moment loss (per-step means and deviations of the real batch).
+        Weight of the loss matching the real batch's per-step means and deviations (TimeGAN's
+        moment loss) and its mean absolute second difference per feature (texture).
     ema_decay : float
         Decay of the generator's exponential moving average (the sampling copy), in [0, 1).
     static_epochs, static_min_steps : int
@@ -99,23 +95,13 @@ class TimeSeriesGAN(Synthesizer):
         At least this many generator steps, whatever the epochs (small sets).
     augment : bool
         DiffAugment of real and fake critic inputs (scale, shift, jitter).
-    guidance_weight : float
-        Weight of the frozen real-series classifier's loss on fake series (0: no guidance).
-    guidance_steps : int
-        Training steps of that classifier.
-    output_noise : bool
-        The generator adds per-step white noise of a learned scale.
-    roughness_weight : float
-        Weight of the loss matching the real batch's mean absolute second difference per feature.
-    guide_shape : bool
-        The guidance loss reads the series without their output noise.
     series_scale : {"auto", "global", "series"}
         One range per feature, each series its own midpoint and range, or "series" when a typical
         series spans less than a quarter of a feature's range.
     privacy : dict, optional
         ``{"epsilon", "delta"}``: everything that reads real series is trained with DP.
-    static_privacy_share, guide_privacy_share : float
-        Under DP, the static attributes' and the guidance classifier's shares of epsilon.
+    static_privacy_share : float
+        Under DP, the static attributes' share of epsilon.
     static_histogram : {"auto", "always", "never"}
         Under DP, all-discrete static attributes as a noisy count table.
     random_state : int, optional
@@ -128,41 +114,26 @@ class TimeSeriesGAN(Synthesizer):
 
     _checks = {
         "step_noise": base.positive_int, "global_noise": base.positive_int, "hidden": base.positive_int,
-        "layers": base.positive_int, "critic_channels": base.positive_int, "static_epochs": base.positive_int,
-        "moment_weight": base.non_negative, "guidance_weight": base.non_negative,
-        "roughness_weight": base.non_negative, "series_scale": base.one_of("auto", "global", "series"),
+        "critic_channels": base.positive_int, "static_epochs": base.positive_int,
+        "moment_weight": base.non_negative, "series_scale": base.one_of("auto", "global", "series"),
         "static_histogram": base.one_of("auto", "always", "never"), "min_steps": base.non_negative_int,
-        "static_min_steps": base.non_negative_int, "guidance_steps": base.non_negative_int,
-        "privacy": privacy_setting, "static_privacy_share": base.share, "guide_privacy_share": base.share,
-        "architecture": base.one_of("gru", "conv"), "condition": base.one_of("concat", "projection"),
-        "loss": base.one_of("wgan-gp", "hinge"),
+        "static_min_steps": base.non_negative_int, "privacy": privacy_setting, "static_privacy_share": base.share,
     }
 
     def __init__(self, *, epochs: int = 300, batch_size: int = 128, step_noise: int = 8, global_noise: int = 16,
-                 hidden: int = 64, layers: int = 2, critic_channels: int = 64, lr_g: float = 5e-4, lr_d: float = 5e-4,
-                 d_steps: int = 2, gp_weight: float = 10.0, moment_weight: float = 1.0, ema_decay: float = 0.995,
-                 static_epochs: int = 300, min_steps: int = 2000, static_min_steps: int = 1000, augment: bool = True,
-                 guidance_weight: float = 1.0, guidance_steps: int = 600, output_noise: bool = True,
-                 roughness_weight: float = 1.0, guide_shape: bool = False, series_scale: str = "auto",
-                 privacy: dict | None = None, static_privacy_share: float = 0.25, guide_privacy_share: float = 0.25,
-                 static_histogram: str = "auto", architecture: str = "gru", condition: str = "concat",
-                 loss: str = "wgan-gp", random_state: int | None = None, device: str = "auto",
+                 hidden: int = 32, critic_channels: int = 32, lr_g: float = 5e-4, lr_d: float = 5e-4,
+                 d_steps: int = 1, moment_weight: float = 1.0, ema_decay: float = 0.995, static_epochs: int = 300,
+                 min_steps: int = 4000, static_min_steps: int = 1000, augment: bool = True,
+                 series_scale: str = "auto", privacy: dict | None = None, static_privacy_share: float = 0.25,
+                 static_histogram: str = "auto", random_state: int | None = None, device: str = "auto",
                  verbose: bool = False) -> None:
         self.epochs, self.batch_size, self.step_noise, self.global_noise = epochs, batch_size, step_noise, global_noise
-        self.hidden, self.layers, self.critic_channels, self.lr_g, self.lr_d = hidden, layers, critic_channels, lr_g, lr_d
-        self.d_steps, self.gp_weight, self.moment_weight, self.ema_decay = d_steps, gp_weight, moment_weight, ema_decay
+        self.hidden, self.critic_channels, self.lr_g, self.lr_d = hidden, critic_channels, lr_g, lr_d
+        self.d_steps, self.moment_weight, self.ema_decay = d_steps, moment_weight, ema_decay
         self.static_epochs, self.min_steps, self.static_min_steps = static_epochs, min_steps, static_min_steps
-        self.augment, self.guidance_weight, self.guidance_steps = augment, guidance_weight, guidance_steps
-        self.output_noise, self.roughness_weight, self.guide_shape = output_noise, roughness_weight, guide_shape
-        self.series_scale, self.privacy, self.static_histogram = series_scale, privacy, static_histogram
-        self.static_privacy_share, self.guide_privacy_share = static_privacy_share, guide_privacy_share
-        self.architecture, self.condition, self.loss = architecture, condition, loss
+        self.augment, self.series_scale, self.privacy = augment, series_scale, privacy
+        self.static_privacy_share, self.static_histogram = static_privacy_share, static_histogram
         self.random_state, self.device, self.verbose = random_state, device, verbose
-
-    def _check_settings(self, s: Settings) -> None:
-        if s.static_privacy_share + s.guide_privacy_share >= 1:
-            raise ConfigError(f"static_privacy_share + guide_privacy_share: {s.static_privacy_share:g} + "
-                              f"{s.guide_privacy_share:g} leaves no epsilon for the feature critic; keep the sum below 1")
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, entity: str, time: str, static: Sequence[str] | None = None,
@@ -223,7 +194,7 @@ class TimeSeriesGAN(Synthesizer):
         self.cond_dim_ = cond.shape[1]
         init = torch.Generator().manual_seed(int(s_init.generate_state(1)[0]))
         self.generator_ = build_seeded(lambda: generator_for(cfg, self.cond_dim_, n_feat), init, dev)
-        critic = build_seeded(lambda: critic_for(cfg, self.cond_dim_, n_feat, t), init, dev)
+        critic = build_seeded(lambda: critic_for(cfg, self.cond_dim_, n_feat, t, private=bool(plan)), init, dev)
         torch_rng = torch.Generator(device=dev).manual_seed(int(s_train.generate_state(1)[0]))
         mask = np.arange(t)[None, :] < series.lengths[:, None]
         mid = half = None
@@ -232,49 +203,36 @@ class TimeSeriesGAN(Synthesizer):
         values = torch.as_tensor(scaled(series.values, series.lengths, self.lo_, self.hi_, self.unit_, mid, half),
                                  device=dev)
         mask_t = torch.as_tensor(mask, dtype=torch.float32, device=dev)
-        self.guided_ = {}
         cond_t, np_rng = torch.as_tensor(cond, device=dev), np.random.default_rng(s_train)
-        if plan:
-            guide = None
-            if plan["guide"] is not None:
-                _, guide, self.guided_, categories = train_guide(cfg, self.static_gan_.schema_, values, mask_t, table,
-                                                                 int(s_init.generate_state(2)[1]), plan["guide"])
-            static, lengths, pool_cond = self._static_draw(PUBLIC_POOL, None, int(s_init.generate_state(3)[2]),
-                                                           np.random.default_rng(s_init))
-            pool_codes = None if guide is None else \
-                torch.as_tensor(attribute_codes(static, *categories)[0], device=dev)
-            problem = PrivateSeriesProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, plan["sample_rate"],
-                                           (torch.as_tensor(pool_cond, device=dev),
-                                            torch.as_tensor(np.arange(t)[None, :] < lengths[:, None],
-                                                            dtype=torch.float32, device=dev), pool_codes), guide)
-        else:
-            codes = guide = None
-            if table is not None:
-                codes, guide, self.guided_, _ = train_guide(cfg, getattr(self.static_gan_, "schema_", None), values,
-                                                            mask_t, table, int(s_init.generate_state(2)[1]))
-            problem = MomentProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, codes, guide)
         _, epochs, steps_per_epoch = schedule(cfg, len(mask))
-        tc = self._trainer_config(cfg, epochs, steps_per_epoch, gp_fraction=1.0, pac=1, loss=cfg.loss)
         if plan:
+            _, lengths, pool_cond = self._static_draw(PUBLIC_POOL, None, int(s_init.generate_state(3)[2]),
+                                                      np.random.default_rng(s_init))
+            pool_mask = torch.as_tensor(np.arange(t)[None, :] < lengths[:, None], dtype=torch.float32, device=dev)
+            problem = PrivateSeriesProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng, plan["sample_rate"],
+                                           (torch.as_tensor(pool_cond, device=dev), pool_mask))
+            tc = self._trainer_config(cfg, epochs, steps_per_epoch, gp_fraction=1.0, pac=1, loss="wgan-gp")
             trainer = private.PrivateCriticTrainer(self.generator_, critic, problem, tc, dev, torch_rng,
                                                    plan["noise_multiplier"], plan["spec"].max_grad_norm, problem.batch)
         else:
+            problem = SeriesProblem(values, mask_t, cond_t, cfg, np_rng, torch_rng)
+            tc = self._trainer_config(cfg, epochs, steps_per_epoch, pac=1, loss="hinge")
             trainer = AdversarialTrainer(self.generator_, critic, problem, tc, dev, torch_rng)
         self.history_ = trainer.fit()
         self.generator_ = trainer.ema
         self.privacy_spent_ = None if not plan else self._spent(plan, trainer.critic_steps)
 
     def _spent(self, plan: dict, steps: int) -> dict:
-        """What the DP trainings (static model, guide, feature critic) spent, composed by the
-        accountant; the static model's figures are also under ``static``, the guide's under ``guide``."""
+        """What the DP trainings (static model, feature critic) spent, composed by the accountant;
+        the static model's figures are also under ``static``."""
         spec = plan["spec"]
-        static, guide = None if self.static_gan_ is None else self.static_gan_.privacy_spent_, plan["guide"]
-        history = [(part["noise_multiplier"], part["sample_rate"], part["steps"]) for part in (static, guide) if part] + \
+        static = None if self.static_gan_ is None else self.static_gan_.privacy_spent_
+        history = [(part["noise_multiplier"], part["sample_rate"], part["steps"]) for part in (static,) if part] + \
             [(plan["noise_multiplier"], plan["sample_rate"], steps)]
         return {"epsilon": private.spent(spec, history), "delta": spec.delta, "accountant": spec.accountant,
                 "target_epsilon": spec.epsilon, "noise_multiplier": plan["noise_multiplier"],
                 "max_grad_norm": spec.max_grad_norm, "sample_rate": plan["sample_rate"], "steps": steps,
-                "metadata": private.METADATA, "static": static, "guide": guide}
+                "metadata": private.METADATA, "static": static}
 
     # --------------------------------------------------------------- sample
     def sample(self, n: int | None = None, conditions: Mapping[str, Any] | None = None,

@@ -12,7 +12,6 @@ from synthgan.errors import ConfigError
 from synthgan.schema import infer_schema
 from synthgan.synthesizers.base import Settings
 from synthgan.synthesizers.tabular import TabularGAN
-from synthgan.synthesizers.timeseries.guide import GUIDE_BATCH, guide_columns
 from synthgan.synthesizers.timeseries.histogram import MAX_NOISE_SHARE, DiscreteHistogram
 from synthgan.train import private
 from synthgan.train.private import PrivacySpec
@@ -76,11 +75,9 @@ def privacy_plan(cfg: Settings, privacy: PrivacySpec, n_series: int,
                  static_gan: TabularGAN | DiscreteHistogram | None, table: pd.DataFrame) -> dict:
     """The DP-SGD plan of every network that reads real series, made before any training (an
     impossible budget is a ConfigError here, naming the part): the static model spends
-    ``static_privacy_share`` of epsilon on its own; the guidance classifier (with discrete
-    attributes and guidance on) the least noise that keeps both within the two shares; the
-    feature critic the least noise that keeps all three, composed in the accountant, within the
-    whole budget. The privacy unit is one series: its static row and all its steps."""
-    before, guide = [], None
+    ``static_privacy_share`` of epsilon on its own; the feature critic the least noise that keeps
+    both, composed in the accountant, within the whole budget. The privacy unit is one series: its static row and all its steps."""
+    before = []
     if static_gan is not None:
         try:
             sp = static_gan.privacy_plan(n_series)
@@ -92,21 +89,7 @@ def privacy_plan(cfg: Settings, privacy: PrivacySpec, n_series: int,
                               f"{cfg.static_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
                               "or lower static_epochs / static_min_steps)") from None
         before = [(sp["noise_multiplier"], sp["sample_rate"], sp["steps"])]
-        if cfg.guidance_weight > 0 and cfg.guidance_steps > 0 and \
-                guide_columns(table, static_schema(table)):
-            rate = min(GUIDE_BATCH, n_series) / n_series
-            shares = cfg.static_privacy_share + cfg.guide_privacy_share
-            try:
-                sigma = private.noise_for(PrivacySpec(**{**privacy.to_dict(), "epsilon": privacy.epsilon * shares}),
-                                          n_series, rate, cfg.guidance_steps, before)
-            except ConfigError as e:
-                raise ConfigError(f"{e} (this is the guidance classifier, on guide_privacy_share "
-                                  f"{cfg.guide_privacy_share:g} of epsilon {privacy.epsilon:g}: raise the share, "
-                                  "lower guidance_steps, or set guidance_weight 0)") from None
-            guide = {"noise_multiplier": sigma, "sample_rate": rate, "steps": cfg.guidance_steps,
-                     "max_grad_norm": privacy.max_grad_norm}
-            before = before + [(sigma, rate, cfg.guidance_steps)]
     batch, epochs, per_epoch = schedule(cfg, n_series)
     steps, rate = epochs * per_epoch * cfg.d_steps, batch / n_series
-    return {"spec": privacy, "sample_rate": rate, "steps": steps, "before": before, "guide": guide,
+    return {"spec": privacy, "sample_rate": rate, "steps": steps, "before": before,
             "noise_multiplier": private.noise_for(privacy, n_series, rate, steps, before)}
