@@ -102,18 +102,24 @@ def _read_one(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
-    if suffix in CSV_SUFFIXES:
+    if suffix in CSV_SUFFIXES or (suffix == ".gz" and Path(path.stem).suffix.lower() in CSV_SUFFIXES):
         return _read_csv(path)
-    raise DataError(f"{path}: unknown file type {suffix!r}; expected one of {CSV_SUFFIXES + PARQUET_SUFFIXES}")
+    raise DataError(f"{path}: unknown file type {suffix!r}; expected one of {CSV_SUFFIXES + PARQUET_SUFFIXES} "
+                    "(CSV also gzip-compressed, .csv.gz)")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    import gzip
+    plain = Path(path.stem) if path.suffix.lower() == ".gz" else path
+    sep = "\t" if plain.suffix.lower() == ".tsv" else ","
+    opener = gzip.open if plain is not path else open
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with opener(path, "rt", newline="", encoding="utf-8") as fh:
             header = next(csv.reader(fh, delimiter=sep), None)
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: cannot be read as UTF-8 text ({e.reason} at byte {e.start})") from None
+    except (OSError, EOFError) as e:          # a .gz that is not gzip, or cut short
+        raise DataError(f"{path}: cannot be read ({e})") from None
     if not header or all(not h.strip() for h in header):
         raise DataError(f"{path}: no header row; expected column names on the first line")
     _check_duplicates([h.strip() for h in header], path)

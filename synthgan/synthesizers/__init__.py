@@ -2,7 +2,8 @@
 
 from importlib import import_module
 
-_WHERE = {"Condition": "tabular", "ImageGAN": "image", "TabularGAN": "tabular", "TimeSeriesGAN": "timeseries"}
+_WHERE = {"Condition": "tabular", "ImageGAN": "image", "RelationalGAN": "relational", "TabularGAN": "tabular",
+          "TimeSeriesGAN": "timeseries"}
 __all__ = sorted(_WHERE)
 
 
