@@ -31,7 +31,6 @@ def write_database(db: Database, url: str | Path) -> str:
         ``sqlite:///file.db`` (or a path to a new ``.db`` file: it must not exist) or
         ``postgresql+psycopg://...`` (the database must hold no tables).
     """
-    import sqlalchemy as sa
     path = Path(url) if "://" not in str(url) else None
     if path is None and str(url).startswith("sqlite:///") and str(url) != "sqlite:///:memory:":
         path = Path(str(url)[len("sqlite:///"):])
@@ -69,8 +68,8 @@ def _write(db: Database, url: str) -> None:
                                   "write_database fills an empty database")
             meta = build_schema(db)
             meta.create_all(conn)
-            for name in order(db):
-                table, df = meta.tables[name], db.tables[name]
+            for name, df in db.tables.items():            # any order: the foreign keys are checked at commit
+                table = meta.tables[name]
                 rows = _records(df)
                 for i in range(0, len(rows), CHUNK):
                     conn.execute(table.insert(), rows[i:i + CHUNK])
@@ -118,19 +117,6 @@ def sql_type(s: pd.Series):
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return sa.DateTime(timezone=getattr(s.dtype, "tz", None) is not None)
     return sa.Text()
-
-
-def order(db: Database) -> list[str]:
-    """Parents before children (self-references and cycles aside: the keys are deferred anyway)."""
-    done: list[str] = []
-    pending = list(db.tables)
-    while pending:
-        ready = [t for t in pending if all(fk.parent in done or fk.parent == t or fk.parent not in pending
-                                           for fk in db.metadata.parents(t))]
-        ready = ready or pending[:1]
-        done += ready
-        pending = [t for t in pending if t not in ready]
-    return done
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

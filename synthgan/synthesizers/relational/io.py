@@ -11,7 +11,8 @@ import pandas as pd
 
 from synthgan import files as io
 from synthgan.synthesizers import persistence
-from synthgan.synthesizers.relational.plan import TablePlan, metadata_from_dict
+from synthgan.ingest.database import Metadata
+from synthgan.synthesizers.relational.plan import TablePlan
 
 FORMAT = "synthgan.relational/1"
 
@@ -44,7 +45,7 @@ def load_relational(cls, directory: Path, device: str):
     with persistence.malformed_model(directory):
         gan = cls.from_settings(cfg["hyperparameters"], device=device)
         gan.seed_, gan.order_ = cfg["seed"], list(cfg["order"])
-        gan.metadata_ = metadata_from_dict(cfg["metadata"])
+        gan.metadata_ = Metadata.from_dict(cfg["metadata"], str(directory / "config.json"))
         gan.plans_ = {n: TablePlan(**p) for n, p in cfg["plans"].items()}
         gan.real_rows_, gan.orphans_ = dict(cfg["real_rows"]), dict(cfg["orphans"])
         gan.models_ = {n: TabularGAN.load(directory / "tables" / n, device=device) if has else None

@@ -210,7 +210,8 @@ class RelationalGAN(Synthesizer):
                 known[P.has(pl.primary)] = "yes"
             rows = model.sample_remaining(_knowable(model, known), random_state=seed) if model is not None else known
             if pl.primary in pl.flags and model is not None:
-                orphans = int(round(self._orphan_share(name) * len(rows) / max(1 - self._orphan_share(name), 1e-9)))
+                share = self.orphans_.get(name, 0.0)   # rows whose primary key is null, beside those with a parent
+                orphans = int(round(share * len(rows) / max(1 - share, 1e-9)))
                 if orphans:
                     extra = model.sample(orphans, conditions={P.has(pl.primary): "no"}, random_state=seed + 1)
                     rows = pd.concat([rows, extra], ignore_index=True)
@@ -218,17 +219,16 @@ class RelationalGAN(Synthesizer):
         out = self._keys(name, rows.reset_index(drop=True), tables, parent_at, rng)
         return rows.reset_index(drop=True), out
 
-    def _orphan_share(self, name: str) -> float:
-        return float(self.orphans_.get(name, 0.0))
-
     def _keys(self, name: str, rows: pd.DataFrame, tables: dict, parent_at, rng) -> pd.DataFrame:
         """The published table: content, generated own keys, and every foreign key from a
         generated parent row."""
         pl, fks = self.plans_[name], self.metadata_.foreign_keys
         n = len(rows)
         out = pd.DataFrame({c: rows[c].to_numpy() for c in pl.content}, index=range(n))
-        for c in pl.own_keys:
-            out[c] = P.new_keys(name, c, pl.dtypes[c], 0, n).to_numpy()   # overwritten below in a composite key
+        shared = [c for c in self.metadata_.primary_keys.get(name, ()) if c not in pl.own_keys]  # a composite key's foreign-key part
+        if not shared:                             # before the keys: a self-reference points at these
+            for c in pl.own_keys:
+                out[c] = P.new_keys(name, c, pl.dtypes[c], 0, n).to_numpy()
         if pl.primary is not None:
             self._assign(out, fks[pl.primary], tables[fks[pl.primary].parent], parent_at)
         for k in pl.secondary:
@@ -237,8 +237,6 @@ class RelationalGAN(Synthesizer):
             parents = out if fk.parent == name else tables[fk.parent]
             at = self._match_secondary(rows, out, fk, k, parents, present, rng, self_ref=fk.parent == name)
             self._assign(out, fk, parents, at, skip=[c for c in fk.columns if c in out.columns])
-        pk = self.metadata_.primary_keys.get(name, ())
-        shared = [c for c in pk if c not in pl.own_keys]           # a composite key's foreign-key part
         if shared and pl.own_keys:
             # the key's own part counts the rows within each value of the foreign-key part (a line number)
             counter = out.groupby(shared, dropna=False, sort=False).cumcount().to_numpy()

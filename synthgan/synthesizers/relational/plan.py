@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.errors import ConfigError, DataError
-from synthgan.ingest.database import Database, ForeignKey, Metadata
+from synthgan.ingest.database import Database, ForeignKey
 
 
 @dataclass
@@ -84,7 +84,7 @@ def make_plans(db: Database, reference: set[str]) -> dict[str, TablePlan]:
         keys = set(meta.primary_keys.get(name, ()))
         fk_cols = {c for fk in meta.parents(name) for c in fk.columns}
         mine = [i for i, fk in enumerate(fks) if fk.child == name]
-        outer = [i for i in mine if fks[i].parent != name and fks[i].parent]
+        outer = [i for i in mine if fks[i].parent != name]
         primary = choose_primary(db, [fks[i] for i in outer])
         primary = None if primary is None else fks.index(primary)
         plans[name] = TablePlan(
@@ -169,9 +169,3 @@ def match(wanted: pd.DataFrame, parents: pd.DataFrame, rng: np.random.Generator,
         if exclude is not None and k > 1:
             out = np.where(out == exclude, idx[:, 1], out)
     return out.astype(np.int64)
-
-
-def metadata_from_dict(d: dict) -> Metadata:
-    return Metadata({t: tuple(c) for t, c in d["primary_keys"].items()},
-                    tuple(ForeignKey(f["child"], tuple(f["columns"]), f["parent"], tuple(f["parent_columns"]))
-                          for f in d["foreign_keys"]))
